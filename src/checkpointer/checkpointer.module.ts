@@ -1,0 +1,56 @@
+import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { CheckpointerLogger } from './checkpointer.logger';
+import { ConfigurableCheckpointerModule } from './checkpointer.module-definition';
+import { kyselyProvider, resolvedOptionsProvider, saverProvider } from './checkpointer.providers';
+import {
+  getCheckpointerDbToken,
+  getCheckpointerOptionsToken,
+  getCheckpointerToken,
+} from './checkpointer.tokens';
+import { ConnectionProvider } from './connection/connection.provider';
+import { PoolManager } from './connection/pool.manager';
+import { CheckpointerHealthIndicator } from './health/checkpointer.health';
+import { CheckpointerFactory } from './saver/checkpointer.factory';
+import { SchemaService } from './schema/schema.service';
+
+/**
+ * LangGraph checkpointing on PostgreSQL for a NestJS application.
+ *
+ * @example
+ * \@Module({
+ *   imports: [
+ *     CheckpointerModule.forRootAsync({
+ *       imports: [ConfigModule],
+ *       inject: [ConfigService],
+ *       useFactory: (config: ConfigService) => ({ connectionString: config.getOrThrow('DATABASE_URL') }),
+ *     }),
+ *   ],
+ * })
+ * export class AppModule {}
+ */
+@Module({
+  imports: [TerminusModule],
+  providers: [
+    resolvedOptionsProvider,
+    CheckpointerLogger,
+    ConnectionProvider,
+    PoolManager,
+    CheckpointerFactory,
+    SchemaService,
+    saverProvider,
+    kyselyProvider,
+    CheckpointerHealthIndicator,
+  ],
+  exports: [
+    getCheckpointerOptionsToken(),
+    getCheckpointerToken(),
+    getCheckpointerDbToken(),
+    ConnectionProvider,
+    PoolManager,
+    CheckpointerFactory,
+    SchemaService,
+    CheckpointerHealthIndicator,
+  ],
+})
+export class CheckpointerModule extends ConfigurableCheckpointerModule {}

@@ -1,0 +1,216 @@
+import type { SerializerProtocol } from '@langchain/langgraph-checkpoint';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+
+/**
+ * What `SchemaService` does with the database schema at boot.
+ * - `'run'`: bring it up to date, under an advisory lock (safe with many replicas booting at once).
+ * - `'verify'`: fail the boot with a clear message if it is not current (for deployments that
+ *   migrate in a separate step, or run as a role without DDL rights).
+ * - `'skip'`: do nothing; you take responsibility for the schema.
+ */
+export type MigrationsMode = 'run' | 'verify' | 'skip';
+
+/**
+ * What happens when PostgreSQL cannot be reached at boot after the startup retries.
+ * - `'none'`: the boot fails with `CheckpointerConnectionError`.
+ * - `'memory'`: the module logs a loud warning and provides an in-memory saver. Conversations are
+ *   lost on restart and the health indicator reports the module down. Opt-in only.
+ */
+export type FallbackMode = 'none' | 'memory';
+
+/** Settings of the one `pg.Pool` the module owns. */
+export interface CheckpointerPoolOptions {
+  /** Most connections open at once. Budget it against `max_connections` × replicas. Default: `10`. */
+  max?: number;
+  /**
+   * Connections exempt from idle eviction. pg does not pre-open them; they are kept once opened.
+   * Default: `0`.
+   */
+  min?: number;
+  /** Close a connection after it has been idle this long; `0` never closes idle ones. Default: `10_000`. */
+  idleTimeoutMs?: number;
+  /**
+   * Retire a connection after this many seconds, so a failover or DNS change is picked up and
+   * server-side idle killers are outrun. `0` disables. Default: `1800`.
+   */
+  maxLifetimeSeconds?: number;
+  /**
+   * Longest wait for a connection from the pool (including opening a new one) before the
+   * operation fails. Must be finite: pg's own default of waiting forever hides outages.
+   * Default: `10_000`.
+   */
+  acquireTimeoutMs?: number;
+}
+
+/** Settings of each connection to PostgreSQL. */
+export interface CheckpointerConnectionSettings {
+  /** Longest time to establish one connection (TCP + TLS + authentication). Default: `10_000`. */
+  connectTimeoutMs?: number;
+  /** TCP keepalive, so dead peers behind NATs and load balancers are noticed. Default: `true`. */
+  keepAlive?: boolean;
+  /** Idle time before the first keepalive probe. Default: `10_000`. */
+  keepAliveInitialDelayMs?: number;
+  /**
+   * Server-side `statement_timeout` sent as a startup parameter. Default: unset (the server's).
+   * Transaction poolers such as PgBouncer reject unknown startup parameters unless listed in
+   * `ignore_startup_parameters`; prefer a role-level setting there.
+   */
+  statementTimeoutMs?: number;
+  /**
+   * Server-side `idle_in_transaction_session_timeout` sent as a startup parameter, so a stuck
+   * transaction cannot hold locks and a connection forever. Default: unset (the server's). Same
+   * pooler caveat as `statementTimeoutMs`.
+   */
+  idleInTransactionSessionTimeoutMs?: number;
+  /**
+   * `application_name` of every connection, to find this process's backends in
+   * `pg_stat_activity`. Default: `checkpointer-<pid>-<6 random hex digits>`, unique per module
+   * instance.
+   */
+  applicationName?: string;
+}
+
+/** Retry of transient database errors (connection loss, failover, serialization failures). */
+export interface CheckpointerRetryOptions {
+  /** Attempts in all, the first included; `1` disables retries. Default: `4`. */
+  maxAttempts?: number;
+  /** Base of the exponential backoff; each delay is drawn from `[0, base × 2^n]` (full jitter). Default: `50`. */
+  baseDelayMs?: number;
+  /** Cap of any single backoff delay. Default: `2_000`. */
+  maxDelayMs?: number;
+  /** Total time budget across attempts; no new attempt starts after it. Default: `10_000`. */
+  budgetMs?: number;
+}
+
+/** Settings of `ThreadService` and `SentimentService`. */
+export interface CheckpointerThreadsOptions {
+  /** Longest prompt `recordRun` accepts, in characters. Default: `100_000`. */
+  maxPromptLength?: number;
+}
+
+/**
+ * Options of `CheckpointerModule.forRoot()` / `forRootAsync()`.
+ *
+ * Give the target either as `connectionString` or as discrete `host`/`port`/`user`/`password`/
+ * `database` fields (not both). `checkpointerOptionsFromEnv()` builds these from `DATABASE_URL`
+ * or the standard `PG*` variables.
+ *
+ * @example
+ * CheckpointerModule.forRoot({ connectionString: 'postgres://app@db:5432/app', schema: 'agents' })
+ */
+export interface CheckpointerModuleOptions {
+  /** A `postgres://` URL. Query parameters such as `sslmode` are honoured. Default: none. */
+  connectionString?: string;
+  /** Server host name, IP address or Unix socket directory. Default: none. */
+  host?: string;
+  /** Server port. Default: `5432`. */
+  port?: number;
+  /** Role to connect as. Default: none. */
+  user?: string;
+  /** Password, or a function returning one (e.g. a short-lived IAM token). Never logged. Default: none. */
+  password?: string | (() => string | Promise<string>);
+  /** Database name. Default: none. */
+  database?: string;
+  /** TLS: `true`, or Node `tls` options (`ca`, `rejectUnauthorized`, ...). Default: `false`. */
+  ssl?: boolean | TlsOptions;
+  /** Schema of every table the module uses, created if missing. Default: `'public'`. */
+  schema?: string;
+  /** Pool settings. */
+  pool?: CheckpointerPoolOptions;
+  /** Per-connection settings. */
+  connection?: CheckpointerConnectionSettings;
+  /** What to do with the schema at boot. Default: `'run'`. */
+  migrations?: MigrationsMode;
+  /**
+   * A direct (non-pooled) URL for migrations and their advisory lock, for deployments whose main
+   * target is a transaction pooler (PgBouncer, Supavisor), where session locks do not hold.
+   * Default: the main target.
+   */
+  migrationConnectionString?: string;
+  /** Extra connection attempts at boot when the database is unreachable. Default: `5`. */
+  retryAttempts?: number;
+  /** Pause between boot connection attempts. Default: `2_000`. */
+  retryDelayMs?: number;
+  /** What to do when the database stays unreachable at boot. Default: `'none'` (fail). */
+  fallback?: FallbackMode;
+  /** Log through Nest `Logger` with the context `CheckpointerModule`; `false` silences it. Default: `true`. */
+  logger?: boolean;
+  /** Serializer for checkpoint values. Default: LangGraph's `JsonPlusSerializer`. */
+  serde?: SerializerProtocol;
+  /** Retry of transient database errors. */
+  retry?: CheckpointerRetryOptions;
+  /**
+   * Extra classifier: return `true` to treat an error the module considers permanent as
+   * transient (retried). Default: none.
+   */
+  isTransient?: (error: unknown) => boolean;
+  /** Thread and sentiment services. */
+  threads?: CheckpointerThreadsOptions;
+}
+
+/** The options after validation, with every default applied. */
+export interface ResolvedCheckpointerOptions {
+  readonly target: ResolvedTarget;
+  readonly schema: string;
+  readonly pool: Readonly<Required<CheckpointerPoolOptions>>;
+  readonly connection: Readonly<
+    Required<
+      Omit<
+        CheckpointerConnectionSettings,
+        'statementTimeoutMs' | 'idleInTransactionSessionTimeoutMs'
+      >
+    >
+  > &
+    Readonly<
+      Pick<
+        CheckpointerConnectionSettings,
+        'statementTimeoutMs' | 'idleInTransactionSessionTimeoutMs'
+      >
+    >;
+  readonly migrations: MigrationsMode;
+  readonly migrationConnectionString: string | undefined;
+  readonly retryAttempts: number;
+  readonly retryDelayMs: number;
+  readonly fallback: FallbackMode;
+  readonly logger: boolean;
+  readonly serde: SerializerProtocol | undefined;
+  readonly retry: Readonly<Required<CheckpointerRetryOptions>>;
+  readonly isTransient: ((error: unknown) => boolean) | undefined;
+  readonly threads: Readonly<Required<CheckpointerThreadsOptions>>;
+}
+
+/** Where to connect, as given: a URL or discrete fields. */
+export interface ResolvedTarget {
+  readonly connectionString?: string;
+  readonly host?: string;
+  readonly port?: number;
+  readonly user?: string;
+  readonly password?: string | (() => string | Promise<string>);
+  readonly database?: string;
+  readonly ssl?: boolean | TlsOptions;
+}
+
+/** Every default in one place; the JSDoc above quotes these values. */
+export const CHECKPOINTER_DEFAULTS = {
+  schema: 'public',
+  port: 5432,
+  pool: {
+    max: 10,
+    min: 0,
+    idleTimeoutMs: 10_000,
+    maxLifetimeSeconds: 1800,
+    acquireTimeoutMs: 10_000,
+  },
+  connection: {
+    connectTimeoutMs: 10_000,
+    keepAlive: true,
+    keepAliveInitialDelayMs: 10_000,
+  },
+  migrations: 'run',
+  retryAttempts: 5,
+  retryDelayMs: 2_000,
+  fallback: 'none',
+  logger: true,
+  retry: { maxAttempts: 4, baseDelayMs: 50, maxDelayMs: 2_000, budgetMs: 10_000 },
+  threads: { maxPromptLength: 100_000 },
+} as const;

@@ -1,0 +1,140 @@
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import pg from 'pg';
+import { errorMessage } from '../checkpointer.errors';
+import { CheckpointerLogger } from '../checkpointer.logger';
+import { ConnectionProvider } from './connection.provider';
+import { createBorrowedPool } from './borrowed-pool';
+
+/** Pool counters, for health checks and metrics. */
+export interface PoolStats {
+  /** Connections open, idle or checked out. */
+  readonly total: number;
+  /** Connections open and not checked out. */
+  readonly idle: number;
+  /** Callers waiting for a connection. */
+  readonly waiting: number;
+}
+
+/**
+ * The only owner of the `pg.Pool`. It attaches the `error` listener before anyone can use the pool
+ * (an idle connection dropped by the server must never crash the process), hands out a borrowed
+ * view of it to the saver and Kysely, and ends it exactly once, in `onApplicationShutdown`.
+ */
+@Injectable()
+export class PoolManager implements OnApplicationShutdown {
+  /**
+   * A view of the managed pool for code that must never own it (the saver, Kysely): queries and
+   * checkouts go to the live pool, and `end()` does nothing, because both `PostgresSaver.end()`
+   * and `Kysely.destroy()` would otherwise end the pool under everyone else.
+   */
+  readonly borrowedPool: pg.Pool;
+  private current: pg.Pool;
+  private ended: Promise<void> | undefined;
+
+  constructor(
+    private readonly connection: ConnectionProvider,
+    private readonly logger: CheckpointerLogger,
+  ) {
+    this.current = this.createPool();
+    this.borrowedPool = createBorrowedPool(() => this.current);
+  }
+
+  /** The live pool. Do not end it: `PoolManager` does, at shutdown. */
+  get pool(): pg.Pool {
+    return this.current;
+  }
+
+  /** Whether the pool has been ended (the application is shutting down). */
+  get isEnded(): boolean {
+    return this.ended !== undefined;
+  }
+
+  stats(): PoolStats {
+    const pool = this.current;
+    return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
+  }
+
+  /**
+   * Round-trips `SELECT 1` and returns the latency in milliseconds. Bounded twice: on the server
+   * by a transaction-local `statement_timeout`, and on the client by `timeoutMs` for the whole
+   * call. A ping that times out or fails discards its connection instead of returning it to the
+   * pool, so a stuck ping can never hold a pooled connection.
+   */
+  async ping(timeoutMs = 1000): Promise<number> {
+    const started = performance.now();
+    const client = await this.acquireWithin(timeoutMs);
+    const remaining = Math.max(1, Math.ceil(timeoutMs - (performance.now() - started)));
+    try {
+      // One round trip; SET LOCAL keeps the timeout inside this transaction (pooler-safe).
+      await client.query({
+        text: `BEGIN; SET LOCAL statement_timeout = ${remaining}; SELECT 1; COMMIT;`,
+        query_timeout: remaining,
+      } as pg.QueryConfig);
+    } catch (error) {
+      client.release(asError(error));
+      throw error;
+    }
+    client.release();
+    return performance.now() - started;
+  }
+
+  /** Ends the pool once; later calls return the same promise. Called at application shutdown. */
+  end(): Promise<void> {
+    this.ended ??= this.current.end().then(
+      () => this.logger.debug('connection pool closed'),
+      (error: unknown) =>
+        this.logger.error(
+          `closing the connection pool failed: ${this.connection.redact(errorMessage(error))}`,
+        ),
+    );
+    return this.ended;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.end();
+  }
+
+  private createPool(): pg.Pool {
+    const pool = new pg.Pool(this.connection.poolConfig);
+    pool.on('error', (error) => {
+      this.logger.warn(
+        `an idle connection was lost (${this.connection.redact(errorMessage(error))}); it is replaced on next use`,
+      );
+    });
+    pool.on('connect', () =>
+      this.logger.debug(`connection opened (pool total ${pool.totalCount})`),
+    );
+    pool.on('remove', () => this.logger.debug(`connection closed (pool total ${pool.totalCount})`));
+    return pool;
+  }
+
+  /**
+   * `pool.connect()` bounded by `timeoutMs`. If the deadline wins, the connection that arrives
+   * later is released rather than leaked.
+   */
+  private async acquireWithin(timeoutMs: number): Promise<pg.PoolClient> {
+    const pending = this.current.connect();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no connection within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([pending, deadline]);
+    } catch (error) {
+      pending.then(
+        (late) => late.release(),
+        () => undefined,
+      );
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}

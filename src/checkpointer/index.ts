@@ -1,0 +1,44 @@
+// The public surface of the library: everything a user imports, and nothing else.
+export { CheckpointerModule } from './checkpointer.module';
+export type {
+  CheckpointerModuleAsyncOptions,
+  CheckpointerModuleExtras,
+  CheckpointerModuleForRootOptions,
+} from './checkpointer.module-definition';
+export { CHECKPOINTER_MODULE_OPTIONS } from './checkpointer.module-definition';
+export {
+  CHECKPOINTER_DEFAULTS,
+  type CheckpointerConnectionSettings,
+  type CheckpointerModuleOptions,
+  type CheckpointerPoolOptions,
+  type CheckpointerRetryOptions,
+  type CheckpointerThreadsOptions,
+  type FallbackMode,
+  type MigrationsMode,
+  type ResolvedCheckpointerOptions,
+} from './checkpointer.options';
+export { resolveCheckpointerOptions } from './checkpointer.options.validation';
+export { checkpointerOptionsFromEnv } from './checkpointer.env';
+export {
+  CheckpointerConfigError,
+  CheckpointerConnectionError,
+  SchemaNotCurrentError,
+} from './checkpointer.errors';
+export {
+  DEFAULT_CHECKPOINTER_NAME,
+  getCheckpointerDbToken,
+  getCheckpointerOptionsToken,
+  getCheckpointerToken,
+} from './checkpointer.tokens';
+export { InjectCheckpointer, InjectCheckpointerDb } from './checkpointer.decorators';
+export { CHECKPOINTER_LOG_CONTEXT } from './checkpointer.logger';
+export { ConnectionProvider, type ConnectionTarget } from './connection/connection.provider';
+export { PoolManager, type PoolStats } from './connection/pool.manager';
+export { SchemaService, type SchemaStatus } from './schema/schema.service';
+export type { CheckpointerDatabase } from './schema/database';
+export { CheckpointerFactory, type SaverKind } from './saver/checkpointer.factory';
+export { PostgresCheckpointer } from './saver/postgres-checkpointer';
+export {
+  CheckpointerHealthIndicator,
+  type CheckpointerHealthCheckOptions,
+} from './health/checkpointer.health';

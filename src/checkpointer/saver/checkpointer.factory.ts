@@ -1,0 +1,84 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { type BaseCheckpointSaver, MemorySaver } from '@langchain/langgraph-checkpoint';
+import { CheckpointerConnectionError, errorMessage } from '../checkpointer.errors';
+import { CheckpointerLogger } from '../checkpointer.logger';
+import type { ResolvedCheckpointerOptions } from '../checkpointer.options';
+import { getCheckpointerOptionsToken } from '../checkpointer.tokens';
+import { ConnectionProvider } from '../connection/connection.provider';
+import { PoolManager } from '../connection/pool.manager';
+import { PostgresCheckpointer } from './postgres-checkpointer';
+
+/** Which saver the module runs on: PostgreSQL, or the opt-in in-memory fallback. */
+export type SaverKind = 'postgres' | 'memory';
+
+/**
+ * Builds the saver over the managed pool. At boot it waits for PostgreSQL with bounded, logged
+ * retries; if the database stays unreachable it fails the boot with a message naming host, port
+ * and database, or, only when `fallback: 'memory'` is set, provides an in-memory saver with a loud
+ * warning. It never ends the pool.
+ */
+@Injectable()
+export class CheckpointerFactory {
+  private saverKind: SaverKind | undefined;
+
+  constructor(
+    @Inject(getCheckpointerOptionsToken()) private readonly options: ResolvedCheckpointerOptions,
+    private readonly connection: ConnectionProvider,
+    private readonly pools: PoolManager,
+    private readonly logger: CheckpointerLogger,
+  ) {}
+
+  /** The kind of saver built, once `create()` has run. */
+  get kind(): SaverKind | undefined {
+    return this.saverKind;
+  }
+
+  async create(): Promise<BaseCheckpointSaver> {
+    try {
+      await this.waitForDatabase();
+    } catch (error) {
+      if (this.options.fallback !== 'memory') {
+        // The boot fails here; nobody will call the shutdown hooks, so release the pool now.
+        await this.pools.end();
+        throw error;
+      }
+      this.logger.error(
+        `FALLBACK: ${errorMessage(error)}. Running on an IN-MEMORY checkpointer (fallback: 'memory'): ` +
+          'conversations are NOT persisted and are lost on restart; health reports this module down.',
+      );
+      this.saverKind = 'memory';
+      return new MemorySaver(this.options.serde);
+    }
+    this.saverKind = 'postgres';
+    return new PostgresCheckpointer(this.pools.borrowedPool, this.options.serde, {
+      schema: this.options.schema,
+    });
+  }
+
+  private async waitForDatabase(): Promise<void> {
+    const attempts = this.options.retryAttempts + 1;
+    const where = this.connection.describe();
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.pools.ping(this.options.connection.connectTimeoutMs);
+        this.logger.log(`connected to ${where}`);
+        return;
+      } catch (error) {
+        const reason = this.connection.redact(errorMessage(error));
+        if (attempt >= attempts) {
+          const { host, port, database } = this.connection.target;
+          throw new CheckpointerConnectionError(
+            `could not reach PostgreSQL at host ${host}, port ${port}, database "${database}" ` +
+              `after ${attempts} attempt(s): ${reason}`,
+            attempts,
+          );
+        }
+        this.logger.warn(
+          `PostgreSQL at ${where} unreachable (attempt ${attempt}/${attempts}): ${reason}; ` +
+            `retrying in ${this.options.retryDelayMs} ms`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, this.options.retryDelayMs));
+      }
+    }
+  }
+}

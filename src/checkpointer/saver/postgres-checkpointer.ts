@@ -1,0 +1,36 @@
+import { randomInt } from 'node:crypto';
+import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
+
+/**
+ * The saver this module provides: upstream `PostgresSaver`, subclassed (never forked) so the
+ * official conformance suite keeps proving it. It runs over `PoolManager`'s borrowed pool.
+ */
+export class PostgresCheckpointer extends PostgresSaver {
+  /**
+   * Channel versions that are unique per write, not just per step.
+   *
+   * Upstream inherits the base integer scheme (1, 2, 3...). Blobs are keyed by
+   * `(thread_id, checkpoint_ns, channel, version)` and inserted with `ON CONFLICT DO NOTHING`, so
+   * when a conversation is forked (replayed from an earlier checkpoint), the fork reaches the same
+   * integer versions as the original and its channel values are silently dropped: reads of the
+   * fork return the original's messages (langgraphjs #1812, PR #2584; reproduced in
+   * `test/langgraph.spec.ts`). Python mints unique string versions instead; strings would compare
+   * wrongly against the integers already stored by upstream (`"3" > "0004..."`), so we keep
+   * numbers: the next integer plus a random binary fraction. They still increase, compare
+   * correctly against upstream's integers in both directions, and are exact in a double.
+   */
+  override getNextVersion(current: number | undefined): number {
+    const next = typeof current === 'number' ? Math.floor(current) + 1 : 1;
+    // Keep next × 2^bits below 2^52 so the sum is exact and prints the same everywhere.
+    const bits = Math.max(8, Math.min(30, 51 - Math.ceil(Math.log2(next + 1))));
+    return next + (1 + randomInt(2 ** bits - 1)) / 2 ** bits;
+  }
+
+  /**
+   * Does nothing. Upstream `end()` ends the pool it was given, which here belongs to
+   * `PoolManager` and is shared with Kysely; the pool is closed at application shutdown.
+   */
+  override end(): Promise<void> {
+    return Promise.resolve();
+  }
+}
