@@ -4,7 +4,17 @@
  */
 import type { INestApplicationContext } from '@nestjs/common';
 import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
-import { Annotation, Command, END, START, StateGraph, interrupt } from '@langchain/langgraph';
+import {
+  Annotation,
+  Command,
+  END,
+  START,
+  StateGraph,
+  type StateSnapshot,
+  interrupt,
+} from '@langchain/langgraph';
+import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
+import pg from 'pg';
 import { getCheckpointerToken } from '../src/checkpointer';
 import { bootCheckpointer } from './support/app';
 import { createTestDatabase, type TestDatabase } from './support/database';
@@ -90,8 +100,7 @@ describe('LangGraph on the injected saver', () => {
     await graph.invoke({ messages: ['one'] }, config);
     await graph.invoke({ messages: ['two'] }, config);
 
-    const history = [];
-    for await (const snapshot of graph.getStateHistory(config)) history.push(snapshot);
+    const history = await historyOf(graph, config);
     // Each invoke writes an input, a start and a node checkpoint.
     expect(history).toHaveLength(6);
     expect(history[0].values.messages).toHaveLength(4);
@@ -104,7 +113,8 @@ describe('LangGraph on the injected saver', () => {
     const config = { configurable: { thread_id: 'approval-1' } };
     let graph = approvalGraph(await boot());
     const paused = await graph.invoke({ messages: ['deploy?'] }, config);
-    expect(paused.__interrupt__?.[0]?.value).toBe('approve?');
+    const interrupts = (paused as { __interrupt__?: { value: unknown }[] }).__interrupt__;
+    expect(interrupts?.[0]?.value).toBe('approve?');
     expect((await graph.getState(config)).next).toEqual(['approve']);
     await app?.close();
     app = undefined;
@@ -118,28 +128,57 @@ describe('LangGraph on the injected saver', () => {
   it('replays from an earlier checkpoint, forking the conversation', async () => {
     const graph = chatGraph(await boot());
     const config = { configurable: { thread_id: 'replay-1' } };
-    await graph.invoke({ messages: ['first'] }, config);
-    await graph.invoke({ messages: ['second'] }, config);
+    const forked = await forkAfterFirstTurn(graph, config);
 
-    // The state right after the first turn finished.
-    let afterFirst;
-    for await (const snapshot of graph.getStateHistory(config)) {
-      if (snapshot.values.messages?.length === 2 && snapshot.next.length === 0)
-        afterFirst = snapshot;
-    }
-    expect(afterFirst).toBeDefined();
-
-    const forked = await graph.invoke({ messages: ['instead'] }, afterFirst!.config);
-    expect(forked.messages).toEqual([
+    expect(forked).toEqual([
       'first',
       'You said "first". This is message 2.',
       'instead',
       'You said "instead". This is message 4.',
     ]);
-    // The fork is now the thread's latest state; the original turn is still in the history.
-    expect((await graph.getState(config)).values.messages).toEqual(forked.messages);
-    const all = [];
-    for await (const snapshot of graph.getStateHistory(config)) all.push(snapshot);
-    expect(all.some((s) => s.values.messages?.includes('second'))).toBe(true);
+    // The fork is the thread's latest state; the original turn is still in the history.
+    expect(messagesOf((await graph.getState(config)).values)).toEqual(forked);
+    const all = await historyOf(graph, config);
+    expect(all.some((s) => messagesOf(s.values).includes('second'))).toBe(true);
+  });
+
+  it('(upstream PostgresSaver, for comparison, loses the fork: the reason for our getNextVersion)', async () => {
+    await boot(); // creates the schema
+    const pool = new pg.Pool({ connectionString: database.url, max: 2 });
+    try {
+      const graph = chatGraph(new PostgresSaver(pool, undefined, { schema: 'agents' }));
+      const config = { configurable: { thread_id: 'replay-upstream' } };
+      const forked = await forkAfterFirstTurn(graph, config);
+      expect(forked[2]).toBe('instead');
+      // Read back, the fork shows the ORIGINAL branch's messages (langgraphjs #1812). When this
+      // assertion starts failing, upstream has fixed it and our override can go.
+      expect(messagesOf((await graph.getState(config)).values)[2]).toBe('second');
+    } finally {
+      await pool.end();
+    }
   });
 });
+
+type ChatGraph = ReturnType<typeof chatGraph>;
+type Config = { configurable: { thread_id: string } };
+
+function messagesOf(values: unknown): string[] {
+  return (values as { messages?: string[] }).messages ?? [];
+}
+
+async function historyOf(graph: ChatGraph, config: Config): Promise<StateSnapshot[]> {
+  const snapshots: StateSnapshot[] = [];
+  for await (const snapshot of graph.getStateHistory(config)) snapshots.push(snapshot);
+  return snapshots;
+}
+
+/** Two turns, then a different second turn replayed from the state after the first. */
+async function forkAfterFirstTurn(graph: ChatGraph, config: Config): Promise<string[]> {
+  await graph.invoke({ messages: ['first'] }, config);
+  await graph.invoke({ messages: ['second'] }, config);
+  const afterFirst = (await historyOf(graph, config)).find(
+    (s) => messagesOf(s.values).length === 2 && s.next.length === 0,
+  );
+  if (afterFirst === undefined) throw new Error('no checkpoint after the first turn');
+  return messagesOf(await graph.invoke({ messages: ['instead'] }, afterFirst.config));
+}
