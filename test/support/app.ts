@@ -1,16 +1,19 @@
-import type { INestApplicationContext } from '@nestjs/common';
+import type { INestApplicationContext, LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { CheckpointerModule, type CheckpointerModuleOptions } from '../../src/checkpointer';
 
 /**
  * Boots a Nest application context around `CheckpointerModule.forRoot(options)` (logging off
- * unless a test asks for it) and runs the lifecycle hooks, as a real application would.
+ * unless a test asks for it; `logger` receives Nest's log lines) and runs the lifecycle hooks, as a real application would.
  */
 export async function bootCheckpointer(
   options: CheckpointerModuleOptions,
+  { logger }: { logger?: LoggerService } = {},
 ): Promise<INestApplicationContext> {
-  const moduleRef = await Test.createTestingModule({
+  const builder = Test.createTestingModule({
     imports: [CheckpointerModule.forRoot({ logger: false, ...options })],
-  }).compile();
+  });
+  if (logger !== undefined) builder.setLogger(logger);
+  const moduleRef = await builder.compile();
   return moduleRef.init();
 }
