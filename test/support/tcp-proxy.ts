@@ -121,8 +121,10 @@ export class TcpProxy {
       }
       const due = performance.now() + latency;
       chain = chain.then(async () => {
-        const wait = due - performance.now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        // Timers round to whole milliseconds and may fire a fraction early: wait until due.
+        for (let wait = due - performance.now(); wait > 0; wait = due - performance.now()) {
+          await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
+        }
         if (!to.destroyed) to.write(chunk);
       });
     });
