@@ -1,6 +1,10 @@
 import { Inject, Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
+import {
+  type BaseCheckpointSaver,
+  JsonPlusSerializer,
+  emptyCheckpoint,
+} from '@langchain/langgraph-checkpoint';
 import { type Kysely, sql } from 'kysely';
 import {
   CheckpointerModule,
@@ -125,6 +129,32 @@ describe('CheckpointerModule wiring', () => {
         imports: [CheckpointerModule.forRoot(options()), ChatModule],
       }).compile(),
     ).rejects.toThrow(/can't resolve dependencies of the ChatService/i);
+  });
+
+  it('builds the saver with the configured serde', async () => {
+    const base = new JsonPlusSerializer();
+    const serde = {
+      dumpsTyped: jest.fn((value: unknown) => base.dumpsTyped(value)),
+      loadsTyped: jest.fn((type: string, data: Uint8Array | string) => base.loadsTyped(type, data)),
+    };
+    const moduleRef = await Test.createTestingModule({
+      imports: [CheckpointerModule.forRoot(options({ serde }))],
+      providers: [ChatService],
+    }).compile();
+    const app = await moduleRef.init();
+    const saver = app.get(ChatService).saver;
+    const checkpoint = emptyCheckpoint();
+    await saver.put(
+      { configurable: { thread_id: 'serde', checkpoint_ns: '' } },
+      { ...checkpoint, channel_values: { messages: ['hi'] }, channel_versions: { messages: 1 } },
+      { source: 'input', step: -1, parents: {} },
+      { messages: 1 },
+    );
+    expect(serde.dumpsTyped).toHaveBeenCalledWith(['hi']);
+    const tuple = await saver.getTuple({ configurable: { thread_id: 'serde' } });
+    expect(tuple?.checkpoint.channel_values).toEqual({ messages: ['hi'] });
+    expect(serde.loadsTyped).toHaveBeenCalled();
+    await app.close();
   });
 
   it('app.close() ends the pool exactly once, and saver.end() / kysely.destroy() do not end it', async () => {
