@@ -1,14 +1,17 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './demo/app.module';
+import { configureDemoApp } from './demo/bootstrap';
+import type { DemoEnvironment } from './demo/config/demo.environment';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create(AppModule, { abortOnError: false });
-  app.enableShutdownHooks();
-  const port = Number(process.env.PORT ?? 3000);
-  await app.listen(port, process.env.HOST ?? '127.0.0.1');
-  new Logger('Demo').log(`listening on ${await app.getUrl()}`);
+  const app = configureDemoApp(await NestFactory.create(AppModule, { abortOnError: false }));
+  const config = app.get<ConfigService<DemoEnvironment, true>>(ConfigService);
+  await app.listen(config.get('PORT', { infer: true }), config.get('HOST', { infer: true }));
+  const url = await app.getUrl();
+  new Logger('Demo').log(`listening on ${url} (API docs: ${url}/docs)`);
 }
 
 bootstrap().catch((error: unknown) => {

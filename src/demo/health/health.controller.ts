@@ -1,7 +1,13 @@
 import { Controller, Get } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { CheckpointerHealthIndicator } from '../../checkpointer';
 
+/**
+ * Liveness and readiness, kept apart: liveness never touches the database (an outage must not
+ * make the orchestrator restart every replica), readiness does.
+ */
+@ApiTags('health')
 @Controller('health')
 export class HealthController {
   constructor(
@@ -9,10 +15,19 @@ export class HealthController {
     private readonly checkpointer: CheckpointerHealthIndicator,
   ) {}
 
-  /** Readiness: the database answers within a second. */
-  @Get()
+  /** The process is up and serving HTTP. */
+  @Get('live')
   @HealthCheck()
-  check() {
-    return this.health.check([() => this.checkpointer.isHealthy('checkpointer')]);
+  live() {
+    return this.health.check([]);
+  }
+
+  /** The database answers: 503 when it does not, and while the application shuts down. */
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check([
+      () => this.checkpointer.isHealthy('checkpointer', { timeoutMs: 1000 }),
+    ]);
   }
 }

@@ -1,0 +1,63 @@
+/**
+ * The demo's environment, validated once at boot by `ConfigModule` (one error lists every
+ * problem). Database variables are checked by the library's `checkpointerOptionsFromEnv()`.
+ */
+export interface DemoEnvironment {
+  /** `development` (default), `production` or `test`. */
+  NODE_ENV: 'development' | 'production' | 'test';
+  /** HTTP port. Default: `3000`. */
+  PORT: number;
+  /** Interface to listen on. Default: `127.0.0.1`. */
+  HOST: string;
+  /** HS256 secret for bearer tokens, at least 32 characters. Required outside development. */
+  JWT_SECRET?: string;
+  /** Schema of the checkpointer tables. Default: `public`. */
+  CHECKPOINTER_SCHEMA: string;
+  /** Where the embedded database keeps its data when no database is configured. Default: `./.data/pglite`. */
+  DEMO_DATA_DIR: string;
+  /** Database target: a URL, or the standard PG* variables (validated by the library). */
+  DATABASE_URL?: string;
+  PGHOST?: string;
+}
+
+const NODE_ENVS = ['development', 'production', 'test'] as const;
+const MIN_SECRET_LENGTH = 32;
+
+/** `ConfigModule.forRoot({ validate })`: returns the typed environment or throws listing every problem. */
+export function validateDemoEnvironment(raw: Record<string, unknown>): DemoEnvironment {
+  const problems: string[] = [];
+  const text = (name: string): string | undefined => {
+    const value = raw[name];
+    return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+  };
+
+  const nodeEnv = text('NODE_ENV') ?? 'development';
+  if (!(NODE_ENVS as readonly string[]).includes(nodeEnv)) {
+    problems.push(
+      `NODE_ENV must be one of ${NODE_ENVS.join(', ')}, got ${JSON.stringify(nodeEnv)}`,
+    );
+  }
+  const port = text('PORT') ?? '3000';
+  if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
+    problems.push(`PORT must be an integer 1-65535, got ${JSON.stringify(port)}`);
+  }
+  const secret = text('JWT_SECRET');
+  if (secret !== undefined && secret.length < MIN_SECRET_LENGTH) {
+    problems.push(`JWT_SECRET must be at least ${MIN_SECRET_LENGTH} characters`);
+  }
+  if (secret === undefined && nodeEnv !== 'development') {
+    problems.push(`JWT_SECRET is required when NODE_ENV is ${nodeEnv}`);
+  }
+  if (problems.length > 0) throw new Error(`Invalid environment: ${problems.join('; ')}`);
+
+  return {
+    NODE_ENV: nodeEnv as DemoEnvironment['NODE_ENV'],
+    PORT: Number(port),
+    HOST: text('HOST') ?? '127.0.0.1',
+    JWT_SECRET: secret,
+    CHECKPOINTER_SCHEMA: text('CHECKPOINTER_SCHEMA') ?? 'public',
+    DEMO_DATA_DIR: text('DEMO_DATA_DIR') ?? './.data/pglite',
+    DATABASE_URL: text('DATABASE_URL'),
+    PGHOST: text('PGHOST'),
+  };
+}

@@ -1,0 +1,57 @@
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { type CheckpointerModuleOptions, checkpointerOptionsFromEnv } from '../../checkpointer';
+import type { DemoEnvironment } from '../config/demo.environment';
+import { EmbeddedDatabase } from './embedded-database';
+
+/** The environment variables that select a database server. */
+const DATABASE_VARIABLES = [
+  'DATABASE_URL',
+  'PGHOST',
+  'PGPORT',
+  'PGUSER',
+  'PGPASSWORD',
+  'PGDATABASE',
+  'PGSSLMODE',
+];
+
+/**
+ * Chooses the demo's database: the configured server (`DATABASE_URL` or `PG*`), or, when none is
+ * configured, the embedded PGlite database, started here and stopped after the checkpointer's
+ * pool has closed (this provider's module is imported by the checkpointer's, so Nest tears it
+ * down later).
+ */
+@Injectable()
+export class DemoDatabase implements OnApplicationShutdown {
+  private readonly logger = new Logger('DemoDatabase');
+  private embedded: EmbeddedDatabase | undefined;
+
+  constructor(private readonly config: ConfigService<DemoEnvironment, true>) {}
+
+  /** The checkpointer's options for the chosen database. */
+  async checkpointerOptions(): Promise<CheckpointerModuleOptions> {
+    const schema = this.config.get('CHECKPOINTER_SCHEMA', { infer: true });
+    const env = Object.fromEntries(
+      DATABASE_VARIABLES.map((name) => [
+        name,
+        this.config.get<string>(name as keyof DemoEnvironment),
+      ]),
+    );
+    if (env.DATABASE_URL !== undefined || env.PGHOST !== undefined) {
+      return { ...checkpointerOptionsFromEnv(env), schema };
+    }
+    const dataDir = this.config.get('DEMO_DATA_DIR', { infer: true });
+    this.embedded = await EmbeddedDatabase.start({ dataDir });
+    this.logger.warn(
+      `No DATABASE_URL or PGHOST set: using the embedded PGlite database in ${dataDir} ` +
+        '(development only: one connection, no authentication, no statement timeouts).',
+    );
+    // PGlite is one session: one pooled connection (plus the dedicated migration connection).
+    return { connectionString: this.embedded.url, schema, pool: { max: 1 } };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.embedded?.stop();
+    this.embedded = undefined;
+  }
+}
