@@ -13,24 +13,11 @@ import {
 import { bootCheckpointer } from './support/app';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { LogCapture } from './support/log-capture';
+import { describeOnRealPostgres } from './support/real-postgres';
 
 let database: TestDatabase;
 let app: INestApplicationContext;
 let logs: LogCapture;
-
-beforeAll(async () => {
-  database = await createTestDatabase('pool');
-  logs = new LogCapture();
-  app = await bootCheckpointer(
-    { connectionString: database.url, logger: true, pool: { max: 4 } },
-    { logger: logs },
-  );
-});
-
-afterAll(async () => {
-  await app.close();
-  await database.drop();
-});
 
 /** Terminates every backend of this module, found by its unique application_name. */
 async function terminateOurBackends(): Promise<number> {
@@ -46,7 +33,21 @@ async function terminateOurBackends(): Promise<number> {
   return rows.length;
 }
 
-describe('PoolManager', () => {
+describeOnRealPostgres('PoolManager', () => {
+  beforeAll(async () => {
+    database = await createTestDatabase('pool');
+    logs = new LogCapture();
+    app = await bootCheckpointer(
+      { connectionString: database.url, logger: true, pool: { max: 4 } },
+      { logger: logs },
+    );
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await database.drop();
+  });
+
   it('survives idle connections killed by the server, and the next operation succeeds', async () => {
     const pools = app.get(PoolManager);
     const saver = app.get<BaseCheckpointSaver>(getCheckpointerToken());

@@ -13,6 +13,7 @@ import {
 } from '../src/checkpointer';
 import { createMigrations } from '../src/checkpointer/schema/migrations';
 import { bootCheckpointer } from './support/app';
+import { itOnRealPostgres } from './support/real-postgres';
 import { createTestDatabase, type TestDatabase, urlOfDatabase } from './support/database';
 
 /** Our own migrations, in the order they run. */
@@ -76,7 +77,7 @@ describe('SchemaService', () => {
     expect(await tablesIn('public')).toEqual([]);
   });
 
-  it('executes no DDL at all when booting on a current schema', async () => {
+  itOnRealPostgres('executes no DDL at all when booting on a current schema', async () => {
     await (await bootCheckpointer(options())).close();
     const ddl = await recordDdl();
 
@@ -87,33 +88,36 @@ describe('SchemaService', () => {
     expect(await ddl()).toEqual([]);
   });
 
-  it('boots a role without CREATE rights on a current schema (upstream setup() alone cannot)', async () => {
-    await (await bootCheckpointer(options())).close();
-    const role = `cp_limited_${randomBytes(3).toString('hex')}`;
-    await database.query(`
+  itOnRealPostgres(
+    'boots a role without CREATE rights on a current schema (upstream setup() alone cannot)',
+    async () => {
+      await (await bootCheckpointer(options())).close();
+      const role = `cp_limited_${randomBytes(3).toString('hex')}`;
+      await database.query(`
       CREATE ROLE ${role} LOGIN;
       REVOKE CREATE ON DATABASE "${database.name}" FROM PUBLIC;
       GRANT USAGE ON SCHEMA agents TO ${role};
       GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA agents TO ${role};`);
-    try {
-      const url = new URL(urlOfDatabase(database.name));
-      url.username = role;
-      const app = await bootCheckpointer(options({ connectionString: url.toString() }));
-      expect((await app.get(SchemaService).status()).upToDate).toBe(true);
-      await app.close();
-
-      const pool = new pg.Pool({ connectionString: url.toString(), max: 1 });
       try {
-        await expect(
-          new PostgresSaver(pool, undefined, { schema: 'agents' }).setup(),
-        ).rejects.toMatchObject({ code: '42501' }); // permission denied for database
+        const url = new URL(urlOfDatabase(database.name));
+        url.username = role;
+        const app = await bootCheckpointer(options({ connectionString: url.toString() }));
+        expect((await app.get(SchemaService).status()).upToDate).toBe(true);
+        await app.close();
+
+        const pool = new pg.Pool({ connectionString: url.toString(), max: 1 });
+        try {
+          await expect(
+            new PostgresSaver(pool, undefined, { schema: 'agents' }).setup(),
+          ).rejects.toMatchObject({ code: '42501' }); // permission denied for database
+        } finally {
+          await pool.end();
+        }
       } finally {
-        await pool.end();
+        await database.query(`DROP OWNED BY ${role}; DROP ROLE ${role};`);
       }
-    } finally {
-      await database.query(`DROP OWNED BY ${role}; DROP ROLE ${role};`);
-    }
-  });
+    },
+  );
 
   it("migrations: 'verify' fails the boot with a clear message when the schema is behind", async () => {
     const error = await bootCheckpointer(options({ migrations: 'verify' })).then(
@@ -142,20 +146,23 @@ describe('SchemaService', () => {
     expect(await tablesIn('agents')).toEqual([]);
   });
 
-  it('eight replicas booting at once on an empty database all succeed, migrating once', async () => {
-    const boots = await Promise.allSettled(
-      Array.from({ length: 8 }, () => bootCheckpointer(options({ pool: { max: 2 } }))),
-    );
-    const failures = boots.filter((b) => b.status === 'rejected');
-    expect(failures).toEqual([]);
-    for (const boot of boots) if (boot.status === 'fulfilled') await boot.value.close();
+  itOnRealPostgres(
+    'eight replicas booting at once on an empty database all succeed, migrating once',
+    async () => {
+      const boots = await Promise.allSettled(
+        Array.from({ length: 8 }, () => bootCheckpointer(options({ pool: { max: 2 } }))),
+      );
+      const failures = boots.filter((b) => b.status === 'rejected');
+      expect(failures).toEqual([]);
+      for (const boot of boots) if (boot.status === 'fulfilled') await boot.value.close();
 
-    const { rows } = await database.query<{ v: number }>(
-      'SELECT v FROM agents.checkpoint_migrations ORDER BY v',
-    );
-    expect(rows.map((r) => r.v)).toEqual([0, 1, 2, 3, 4]);
-    const app = await bootCheckpointer(options({ migrations: 'verify' }));
-    expect((await app.get(SchemaService).status()).app.applied).toEqual(OUR_MIGRATIONS);
-    await app.close();
-  });
+      const { rows } = await database.query<{ v: number }>(
+        'SELECT v FROM agents.checkpoint_migrations ORDER BY v',
+      );
+      expect(rows.map((r) => r.v)).toEqual([0, 1, 2, 3, 4]);
+      const app = await bootCheckpointer(options({ migrations: 'verify' }));
+      expect((await app.get(SchemaService).status()).app.applied).toEqual(OUR_MIGRATIONS);
+      await app.close();
+    },
+  );
 });

@@ -1,9 +1,10 @@
 import pg from 'pg';
 import { TcpProxy } from './support/tcp-proxy';
 import { TEST_DATABASE_URL } from './support/database';
+import { describeOnRealPostgres } from './support/real-postgres';
 
 /** The fault-injection proxy itself: the other fault tests are only as good as it is. */
-describe('TcpProxy', () => {
+describeOnRealPostgres('TcpProxy', () => {
   let proxy: TcpProxy;
   const target = new URL(TEST_DATABASE_URL);
 
