@@ -31,12 +31,12 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.mjs', '**/*.js'],
+    files: ['**/*.mjs', '**/*.js', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
   },
   {
-    // Jest loads its config as CommonJS.
-    files: ['jest.config.js'],
+    // Jest's config and our small scripts are CommonJS.
+    files: ['jest.config.js', 'scripts/**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -18,6 +18,8 @@ export interface DemoEnvironment {
   /** Database target: a URL, or the standard PG* variables (validated by the library). */
   DATABASE_URL?: string;
   PGHOST?: string;
+  /** A direct URL for migrations when DATABASE_URL points at a transaction pooler. Default: none. */
+  MIGRATION_DATABASE_URL?: string;
 }
 
 const NODE_ENVS = ['development', 'production', 'test'] as const;
@@ -59,5 +61,6 @@ export function validateDemoEnvironment(raw: Record<string, unknown>): DemoEnvir
     DEMO_DATA_DIR: text('DEMO_DATA_DIR') ?? './.data/pglite',
     DATABASE_URL: text('DATABASE_URL'),
     PGHOST: text('PGHOST'),
+    MIGRATION_DATABASE_URL: text('MIGRATION_DATABASE_URL'),
   };
 }

@@ -38,7 +38,8 @@ export class DemoDatabase implements OnApplicationShutdown {
       ]),
     );
     if (env.DATABASE_URL !== undefined || env.PGHOST !== undefined) {
-      return { ...checkpointerOptionsFromEnv(env), schema };
+      const migrationConnectionString = this.config.get('MIGRATION_DATABASE_URL', { infer: true });
+      return { ...checkpointerOptionsFromEnv(env), schema, migrationConnectionString };
     }
     const dataDir = this.config.get('DEMO_DATA_DIR', { infer: true });
     this.embedded = await EmbeddedDatabase.start({ dataDir });
