@@ -51,6 +51,7 @@ export {
   ThreadNotFoundError,
 } from './threads/thread.errors';
 export { UNTITLED_THREAD, titleFromPrompt } from './threads/thread-title';
+export { THREAD_INPUT_LIMITS } from './threads/thread-input';
 export type {
   ListThreadsOptions,
   ListThreadsPageOptions,
