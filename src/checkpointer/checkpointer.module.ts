@@ -13,6 +13,8 @@ import { PoolManager } from './connection/pool.manager';
 import { CheckpointerHealthIndicator } from './health/checkpointer.health';
 import { CheckpointerFactory } from './saver/checkpointer.factory';
 import { SchemaService } from './schema/schema.service';
+import { SentimentService } from './threads/sentiment.service';
+import { ThreadService } from './threads/thread.service';
 
 /**
  * LangGraph checkpointing on PostgreSQL for a NestJS application.
@@ -41,6 +43,8 @@ import { SchemaService } from './schema/schema.service';
     saverProvider,
     kyselyProvider,
     CheckpointerHealthIndicator,
+    ThreadService,
+    SentimentService,
   ],
   exports: [
     getCheckpointerOptionsToken(),
@@ -51,6 +55,8 @@ import { SchemaService } from './schema/schema.service';
     CheckpointerFactory,
     SchemaService,
     CheckpointerHealthIndicator,
+    ThreadService,
+    SentimentService,
   ],
 })
 export class CheckpointerModule extends ConfigurableCheckpointerModule {}

@@ -42,3 +42,27 @@ export {
   CheckpointerHealthIndicator,
   type CheckpointerHealthCheckOptions,
 } from './health/checkpointer.health';
+export { ThreadService } from './threads/thread.service';
+export { SentimentService } from './threads/sentiment.service';
+export {
+  InvalidInputError,
+  RunConflictError,
+  RunNotFoundError,
+  ThreadNotFoundError,
+} from './threads/thread.errors';
+export { UNTITLED_THREAD, titleFromPrompt } from './threads/thread-title';
+export { THREAD_INPUT_LIMITS } from './threads/thread-input';
+export type {
+  ListThreadsOptions,
+  ListThreadsPageOptions,
+  RatedRun,
+  RecordRunInput,
+  RecordedRun,
+  SentimentSummary,
+  ThreadDeletionCounts,
+  ThreadDetail,
+  ThreadListPage,
+  ThreadOffsetPage,
+  ThreadRun,
+  ThreadSummary,
+} from './threads/thread.models';

@@ -4,13 +4,51 @@ import type { ColumnType } from 'kysely';
  * Kysely table types of everything in the configured schema. The `checkpoint*` tables belong to
  * upstream `PostgresSaver` (created by its `setup()`); they are typed here so our own statements
  * (thread deletion, listing) can touch them type-safely. Never write to them except through the
- * saver or a whole-thread delete.
+ * saver or a whole-thread delete. The `users_*` tables are ours (`schema/migrations.ts`), written
+ * only by `ThreadService` and `SentimentService`.
  */
 export interface CheckpointerDatabase {
   checkpoints: CheckpointsTable;
   checkpoint_blobs: CheckpointBlobsTable;
   checkpoint_writes: CheckpointWritesTable;
   checkpoint_migrations: CheckpointMigrationsTable;
+  users_threads: UsersThreadsTable;
+  users_threads_runs: UsersThreadsRunsTable;
+  users_thread_counts: UsersThreadCountsTable;
+}
+
+/** One row per thread; the user who created it owns it, for good. */
+export interface UsersThreadsTable {
+  thread_id: string;
+  /** Trimmed, lowercased email of the owner. */
+  owner_email: string;
+  title: string;
+  first_prompt: string;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  /** Greatest `created_at` of the thread's runs: the listing's sort key. */
+  last_run_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  run_count: number;
+}
+
+/** One row per run (the original's table name, kept); deleted with its thread. */
+export interface UsersThreadsRunsTable {
+  run_id: string;
+  thread_id: string;
+  prompt: string;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  /** `true` up, `false` down, `null` not rated. */
+  sentiment: boolean | null;
+  /** When the current rating was given; `null` exactly when `sentiment` is. */
+  sentiment_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+}
+
+/**
+ * How many threads each user owns, kept exact by the statements that create and delete threads,
+ * so counting costs one index lookup however long a user's history grows.
+ */
+export interface UsersThreadCountsTable {
+  owner_email: string;
+  thread_count: number;
 }
 
 export interface CheckpointsTable {

@@ -1,0 +1,52 @@
+/**
+ * Errors of `ThreadService` and `SentimentService`, for the HTTP layer to map (400, 404, 409).
+ * None carries a user's email; database errors are never wrapped in these, they propagate as the
+ * driver raised them.
+ */
+
+/** An argument failed validation at the service boundary; nothing was read or written. */
+export class InvalidInputError extends Error {
+  override readonly name = 'InvalidInputError';
+
+  constructor(
+    /** The argument at fault, e.g. `'threadId'`, `'cursor'`, `'limit'`. */
+    readonly field: string,
+    /** What is wrong with it, without echoing the value back. */
+    readonly reason: string,
+  ) {
+    super(`${field} ${reason}`);
+  }
+}
+
+/**
+ * No thread with this id belongs to this user. Deliberately the same whether the thread does not
+ * exist or belongs to someone else, so a caller learns nothing about other users' threads.
+ */
+export class ThreadNotFoundError extends Error {
+  override readonly name = 'ThreadNotFoundError';
+
+  constructor(readonly threadId: string) {
+    super(`thread ${JSON.stringify(threadId)} not found`);
+  }
+}
+
+/** No run with this id belongs to one of this user's threads (it may exist for someone else). */
+export class RunNotFoundError extends Error {
+  override readonly name = 'RunNotFoundError';
+
+  constructor(readonly runId: string) {
+    super(`run ${runId} not found`);
+  }
+}
+
+/**
+ * The run id is already recorded, on another thread or for another user. A run is never moved or
+ * reassigned; choose a new id (or omit it to have one generated).
+ */
+export class RunConflictError extends Error {
+  override readonly name = 'RunConflictError';
+
+  constructor(readonly runId: string) {
+    super(`run ${runId} is already recorded for another thread`);
+  }
+}

@@ -1,0 +1,249 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Kysely } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
+import type { ResolvedCheckpointerOptions } from '../checkpointer.options';
+import { getCheckpointerDbToken, getCheckpointerOptionsToken } from '../checkpointer.tokens';
+import type { CheckpointerDatabase } from '../schema/database';
+import { deleteOwnedThread } from './delete-thread.query';
+import { insertRun, selectSameRun, type RunToRecord } from './record-run.query';
+import { decodeThreadCursor, encodeThreadCursor } from './thread-cursor';
+import {
+  THREAD_INPUT_LIMITS as LIMITS,
+  parseIntegerInRange,
+  parsePrompt,
+  parseRunId,
+  parseThreadId,
+  parseTitle,
+  parseUserEmail,
+} from './thread-input';
+import { readFirstPage, readNextPage, selectOffsetPage, threadCount } from './thread-listing.query';
+import { THREAD_SUMMARY_COLUMNS, hasThread, toThreadSummary } from './thread-rows';
+import { titleFromPrompt } from './thread-title';
+import { RunConflictError, ThreadNotFoundError } from './thread.errors';
+import type {
+  ListThreadsOptions,
+  ListThreadsPageOptions,
+  RecordRunInput,
+  RecordedRun,
+  ThreadDeletionCounts,
+  ThreadDetail,
+  ThreadListPage,
+  ThreadOffsetPage,
+  ThreadSummary,
+} from './thread.models';
+
+/**
+ * Users' conversations: which threads a user owns, their runs, titles and activity. A thread has
+ * exactly one owner, the user whose run created it; every statement checks ownership in its own
+ * WHERE clause, and "not found" and "not yours" are the same `ThreadNotFoundError`.
+ *
+ * Arguments are validated first (`InvalidInputError` naming the field; nothing is read or
+ * written). Then each method does its whole unit of work in one statement or one transaction, so
+ * it can be retried as a whole; each says whether that is safe (idempotent). Database errors
+ * propagate unchanged: an outage is never an empty list, a zero or a made-up run id.
+ *
+ * @example
+ * const { runId } = await threads.recordRun({ userEmail, threadId, prompt });
+ * await graph.invoke(input, { configurable: { thread_id: threadId }, runId });
+ * const { items, nextCursor } = await threads.listThreads(userEmail, { limit: 20 });
+ */
+@Injectable()
+export class ThreadService {
+  private readonly maxPromptLength: number;
+
+  constructor(
+    @Inject(getCheckpointerDbToken()) private readonly db: Kysely<CheckpointerDatabase>,
+    @Inject(getCheckpointerOptionsToken()) options: ResolvedCheckpointerOptions,
+  ) {
+    this.maxPromptLength = options.threads.maxPromptLength;
+  }
+
+  /**
+   * Records a run, creating the thread (owned by this user, titled from the prompt) on its first
+   * run. One transaction; safe when two requests create the same new thread at once (one thread,
+   * both runs).
+   *
+   * Idempotent: the run id is fixed before the work (generated if not given), and recording the
+   * same run id again for the same thread, user and prompt returns the run already recorded.
+   *
+   * @throws ThreadNotFoundError the thread belongs to another user (nothing is recorded).
+   * @throws RunConflictError the run id is already recorded for another thread, user or prompt.
+   */
+  async recordRun(input: RecordRunInput): Promise<RecordedRun> {
+    const userEmail = parseUserEmail(input.userEmail);
+    const threadId = parseThreadId(input.threadId);
+    const prompt = parsePrompt(input.prompt, this.maxPromptLength);
+    // Fixed here, outside the unit of work, so that a retried attempt records the same run.
+    const runId = input.runId === undefined ? randomUUID() : parseRunId(input.runId);
+    const run: RunToRecord = { userEmail, threadId, prompt, runId, title: titleFromPrompt(prompt) };
+    return this.db.transaction().execute(async (trx) => {
+      const recorded = await insertRun(trx, run).executeTakeFirst();
+      if (recorded === undefined) {
+        const same = await selectSameRun(trx, run).executeTakeFirst();
+        if (same === undefined) throw new RunConflictError(run.runId);
+        return { runId: same.run_id, threadId: run.threadId, createdAt: same.created_at };
+      }
+      // Throwing rolls the transaction back, and with it the run just inserted.
+      if (recorded.owned_thread === null) throw new ThreadNotFoundError(run.threadId);
+      return { runId: recorded.run_id, threadId: run.threadId, createdAt: recorded.created_at };
+    });
+  }
+
+  /**
+   * The user's threads, newest activity first (`threadId` breaking ties), a page at a time. Pass
+   * `nextCursor` back for the next page. Each page costs an index range scan of its own size,
+   * however deep and however long the user's history.
+   *
+   * A pass is ordered as of its first page. While runs arrive, no thread is ever shown twice, and
+   * every thread that existed then is shown once, at its place as of then, with its current data;
+   * threads created during the pass appear on the next first page. (The one exception: a run whose
+   * transaction was already under way when the first page was read can move its thread without
+   * the pass noticing, so that thread may be missed in that pass.)
+   *
+   * Idempotent (read-only; one statement, two in the rare page that merges moved threads).
+   *
+   * @throws InvalidInputError `limit` outside 1-100 (default 20), or a malformed `cursor`.
+   */
+  async listThreads(userEmail: string, options: ListThreadsOptions = {}): Promise<ThreadListPage> {
+    const email = parseUserEmail(userEmail);
+    const limit = parseIntegerInRange('limit', options.limit, {
+      ...LIMITS.listLimit,
+      fallback: LIMITS.listLimit.default,
+    });
+    const cursor = options.cursor === undefined ? undefined : decodeThreadCursor(options.cursor);
+    // One more row than asked tells whether there is a next page.
+    const { rows, asOf } =
+      cursor === undefined
+        ? await readFirstPage(this.db, email, limit + 1)
+        : {
+            rows: await readNextPage(this.db, email, cursor, limit + 1),
+            asOf: cursor.asOf,
+          };
+    const items = rows.slice(0, limit);
+    const last = items.at(-1);
+    const nextCursor =
+      rows.length > limit && last !== undefined
+        ? encodeThreadCursor({ asOf, activityAt: last.activity_key, threadId: last.thread_id })
+        : null;
+    return { items: items.map(toThreadSummary), nextCursor };
+  }
+
+  /**
+   * One page by number, with the total: the original `GET /chat-threads` shape. Same order as
+   * `listThreads`, but by OFFSET, so deep pages cost more and concurrent runs can shift threads
+   * between pages; prefer `listThreads` for scrolling. `total` and the page come from one snapshot.
+   *
+   * Idempotent (read-only).
+   *
+   * @throws InvalidInputError `page` not a positive integer (default 1), `limit` outside 1-100
+   * (default 10).
+   */
+  async listThreadsPage(
+    userEmail: string,
+    options: ListThreadsPageOptions = {},
+  ): Promise<ThreadOffsetPage> {
+    const email = parseUserEmail(userEmail);
+    const limit = parseIntegerInRange('limit', options.limit, {
+      ...LIMITS.pageLimit,
+      fallback: LIMITS.pageLimit.default,
+    });
+    // Bounded so that the offset stays an exact integer.
+    const page = parseIntegerInRange('page', options.page, {
+      min: 1,
+      max: Math.floor(Number.MAX_SAFE_INTEGER / limit),
+      fallback: 1,
+    });
+    const offset = (page - 1) * limit;
+    const rows = await selectOffsetPage(this.db, email, offset, limit).execute();
+    const total = rows[0]?.total ?? 0;
+    const items = rows.filter(hasThread).map(toThreadSummary);
+    return { items, total, page, limit, hasMore: offset + items.length < total };
+  }
+
+  /** How many threads the user owns: one index lookup, however many. Idempotent (read-only). */
+  async countThreads(userEmail: string): Promise<number> {
+    const email = parseUserEmail(userEmail);
+    const row = await this.db
+      .selectNoFrom((eb) => threadCount(eb, email).as('total'))
+      .executeTakeFirstOrThrow();
+    return row.total;
+  }
+
+  /**
+   * The thread with its runs, oldest first (the order to pair them with the graph's answers).
+   * One statement. Idempotent (read-only).
+   *
+   * @throws ThreadNotFoundError no such thread of this user's.
+   */
+  async getThread(userEmail: string, threadId: string): Promise<ThreadDetail> {
+    const email = parseUserEmail(userEmail);
+    const id = parseThreadId(threadId);
+    const row = await this.db
+      .selectFrom('users_threads as t')
+      .select(THREAD_SUMMARY_COLUMNS.map((column) => `t.${column}` as const))
+      .select((eb) =>
+        jsonArrayFrom(
+          eb
+            .selectFrom('users_threads_runs as r')
+            .select(['r.run_id', 'r.prompt', 'r.created_at', 'r.sentiment'])
+            .whereRef('r.thread_id', '=', 't.thread_id')
+            .orderBy('r.created_at')
+            .orderBy('r.run_id'),
+        ).as('runs'),
+      )
+      .where('t.thread_id', '=', id)
+      .where('t.owner_email', '=', email)
+      .executeTakeFirst();
+    if (row === undefined) throw new ThreadNotFoundError(id);
+    return {
+      ...toThreadSummary(row),
+      runs: row.runs.map((run) => ({
+        runId: run.run_id,
+        prompt: run.prompt,
+        // Timestamps inside JSON arrive as ISO text, not as Date.
+        createdAt: new Date(run.created_at),
+        sentiment: run.sentiment,
+      })),
+    };
+  }
+
+  /**
+   * Gives the thread a new title (whitespace collapsed, 1-255 characters). One statement.
+   * Idempotent.
+   *
+   * @throws ThreadNotFoundError no such thread of this user's.
+   */
+  async renameThread(userEmail: string, threadId: string, title: string): Promise<ThreadSummary> {
+    const email = parseUserEmail(userEmail);
+    const id = parseThreadId(threadId);
+    const newTitle = parseTitle(title);
+    const row = await this.db
+      .updateTable('users_threads')
+      .set({ title: newTitle })
+      .where('thread_id', '=', id)
+      .where('owner_email', '=', email)
+      .returning(THREAD_SUMMARY_COLUMNS)
+      .executeTakeFirst();
+    if (row === undefined) throw new ThreadNotFoundError(id);
+    return toThreadSummary(row);
+  }
+
+  /**
+   * Deletes the thread everywhere: its checkpoints, blobs and writes in every namespace (in the
+   * configured schema), its runs and the thread itself, in ONE statement, so a failure part-way
+   * deletes nothing. Returns the rows deleted per table.
+   *
+   * NOT idempotent: if a first attempt committed but its reply was lost, a retry finds nothing and
+   * throws `ThreadNotFoundError`.
+   *
+   * @throws ThreadNotFoundError no such thread of this user's (nothing is deleted).
+   */
+  async deleteThread(userEmail: string, threadId: string): Promise<ThreadDeletionCounts> {
+    const email = parseUserEmail(userEmail);
+    const id = parseThreadId(threadId);
+    const counts = await deleteOwnedThread(this.db, email, id).executeTakeFirstOrThrow();
+    if (counts.users_threads === 0) throw new ThreadNotFoundError(id);
+    return counts;
+  }
+}
