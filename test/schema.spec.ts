@@ -126,7 +126,8 @@ describe('SchemaService', () => {
     );
     expect(error).toBeInstanceOf(SchemaNotCurrentError);
     expect((error as Error).message).toBe(
-      `schema "agents" is not current (checkpoint tables at version none, expected 4). ` +
+      `schema "agents" is not current (checkpoint tables at version none, expected 4; ` +
+        `pending migrations: ${OUR_MIGRATIONS.join(', ')}). ` +
         `Run the application once with migrations: 'run', or migrate in a separate step.`,
     );
     expect(await tablesIn('agents')).toEqual([]);
