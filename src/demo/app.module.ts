@@ -2,12 +2,11 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { CheckpointerModule } from '../checkpointer';
-import { AuthModule } from './auth/auth.module';
 import { validateDemoEnvironment } from './config/demo.environment';
 import { DemoDatabase } from './database/demo-database';
 import { DemoDatabaseModule } from './database/demo-database.module';
-import { ChatGraphModule } from './graph/chat-graph.module';
 import { HealthController } from './health/health.controller';
+import { ThreadsModule } from './threads/threads.module';
 
 /** The demo application: the module used exactly as a user would use it. */
 @Module({
@@ -20,8 +19,7 @@ import { HealthController } from './health/health.controller';
       inject: [DemoDatabase],
       useFactory: (database: DemoDatabase) => database.checkpointerOptions(),
     }),
-    AuthModule,
-    ChatGraphModule,
+    ThreadsModule,
   ],
   controllers: [HealthController],
 })

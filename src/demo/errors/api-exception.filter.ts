@@ -1,0 +1,82 @@
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import {
+  InvalidInputError,
+  RunConflictError,
+  RunNotFoundError,
+  ThreadNotFoundError,
+} from '../../checkpointer';
+
+/** What the filter needs of Express's response. */
+interface HttpResponse {
+  setHeader(name: string, value: string): void;
+  status(code: number): { json(body: unknown): void };
+}
+
+/** An error as the API answers it. */
+interface ApiError {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  /** Seconds, for a `Retry-After` header. */
+  readonly retryAfterSeconds?: number;
+}
+
+/**
+ * Maps the library's typed errors to HTTP: invalid input 400 (naming the field), not found or not
+ * yours 404 (the same answer, so nobody learns about other users' threads), run conflict 409.
+ * Anything unexpected is a 500 whose body carries no stack trace and no SQL; it is logged here.
+ */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ApiExceptionFilter');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<HttpResponse>();
+    const answer = this.toApiError(error);
+    if (answer.retryAfterSeconds !== undefined) {
+      response.setHeader('Retry-After', String(answer.retryAfterSeconds));
+    }
+    response.status(answer.status).json(answer.body);
+  }
+
+  private toApiError(error: unknown): ApiError {
+    if (error instanceof HttpException) {
+      const body = error.getResponse();
+      return {
+        status: error.getStatus(),
+        body:
+          typeof body === 'string'
+            ? { statusCode: error.getStatus(), message: body }
+            : (body as Record<string, unknown>),
+      };
+    }
+    if (error instanceof InvalidInputError) {
+      return answer(HttpStatus.BAD_REQUEST, 'Bad Request', [error.message], { field: error.field });
+    }
+    if (error instanceof ThreadNotFoundError || error instanceof RunNotFoundError) {
+      return answer(HttpStatus.NOT_FOUND, 'Not Found', error.message);
+    }
+    if (error instanceof RunConflictError) {
+      return answer(HttpStatus.CONFLICT, 'Conflict', error.message);
+    }
+    this.logger.error(
+      `unhandled ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+    );
+    return answer(HttpStatus.INTERNAL_SERVER_ERROR, 'Internal Server Error', 'internal error');
+  }
+}
+
+function answer(
+  status: number,
+  error: string,
+  message: string | string[],
+  extra: Record<string, unknown> = {},
+): ApiError {
+  return { status, body: { statusCode: status, error, message, ...extra } };
+}

@@ -1,0 +1,114 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Patch,
+  Post,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { SentimentService, ThreadService } from '../../checkpointer';
+import { UserEmail } from '../auth/authenticated-user';
+import { JwtAuthGuard } from '../auth/jwt-auth.guard';
+import { CHAT_GRAPH, type ChatGraph, type ChatMessage } from '../graph/chat-graph';
+import {
+  CreateRunBody,
+  ListThreadsQuery,
+  RenameThreadBody,
+  ThreadIdParams,
+} from './thread.requests';
+import { toThreadDetail, toThreadItem } from './thread.responses';
+
+/** A user's conversations. Every route acts as the token's user, on that user's threads only. */
+@ApiTags('threads')
+@ApiBearerAuth()
+@UseGuards(JwtAuthGuard)
+@Controller('threads')
+export class ThreadsController {
+  constructor(
+    private readonly threads: ThreadService,
+    private readonly sentiments: SentimentService,
+    @Inject(CHAT_GRAPH) private readonly graph: ChatGraph,
+  ) {}
+
+  /** Records the run (creating the thread on its first run), then runs the graph on the thread. */
+  @Post(':threadId/runs')
+  async createRun(
+    @UserEmail() userEmail: string,
+    @Param() { threadId }: ThreadIdParams,
+    @Body() body: CreateRunBody,
+  ) {
+    const run = await this.threads.recordRun({ userEmail, threadId, ...body });
+    const state = await this.graph.invoke(
+      { messages: [{ role: 'user', content: body.prompt }] },
+      { configurable: { thread_id: run.threadId } },
+    );
+    const reply = state.messages[state.messages.length - 1]?.content ?? '';
+    return { runId: run.runId, threadId: run.threadId, reply };
+  }
+
+  /** `?limit&cursor`: `{ threads, next_cursor }`; `?page&limit`: the original API's page shape. */
+  @Get()
+  async list(@UserEmail() userEmail: string, @Query() query: ListThreadsQuery) {
+    if (query.page !== undefined) {
+      if (query.cursor !== undefined)
+        throw new BadRequestException(['use either page or cursor, not both']);
+      const page = await this.threads.listThreadsPage(userEmail, {
+        page: query.page,
+        limit: query.limit,
+      });
+      return {
+        threads: page.items.map(toThreadItem),
+        total_count: page.total,
+        page: page.page,
+        limit: page.limit,
+        has_more: page.hasMore,
+      };
+    }
+    const page = await this.threads.listThreads(userEmail, {
+      limit: query.limit,
+      cursor: query.cursor,
+    });
+    return { threads: page.items.map(toThreadItem), next_cursor: page.nextCursor };
+  }
+
+  /** The thread, its runs with their sentiment, and the messages of its latest checkpoint. */
+  @Get(':threadId')
+  async get(@UserEmail() userEmail: string, @Param() { threadId }: ThreadIdParams) {
+    const thread = await this.threads.getThread(userEmail, threadId);
+    const state = await this.graph.getState({ configurable: { thread_id: thread.threadId } });
+    const messages = (state.values as { messages?: ChatMessage[] }).messages ?? [];
+    return toThreadDetail(thread, messages);
+  }
+
+  @Patch(':threadId')
+  async rename(
+    @UserEmail() userEmail: string,
+    @Param() { threadId }: ThreadIdParams,
+    @Body() { title }: RenameThreadBody,
+  ) {
+    return toThreadItem(await this.threads.renameThread(userEmail, threadId, title));
+  }
+
+  /** Deletes the thread with its checkpoints and runs, all or nothing: the rows deleted per table. */
+  @Delete(':threadId')
+  @HttpCode(200)
+  async remove(@UserEmail() userEmail: string, @Param() { threadId }: ThreadIdParams) {
+    return {
+      thread_id: threadId,
+      deleted_counts: await this.threads.deleteThread(userEmail, threadId),
+    };
+  }
+
+  /** `{ [runId]: boolean }` for the thread's rated runs. */
+  @Get(':threadId/sentiments')
+  async sentimentsOf(@UserEmail() userEmail: string, @Param() { threadId }: ThreadIdParams) {
+    return this.sentiments.getSentiments(userEmail, threadId);
+  }
+}
