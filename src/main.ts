@@ -7,7 +7,11 @@ import { configureDemoApp } from './demo/bootstrap';
 import type { DemoEnvironment } from './demo/config/demo.environment';
 
 async function bootstrap(): Promise<void> {
-  const app = configureDemoApp(await NestFactory.create(AppModule, { abortOnError: false }));
+  const app = configureDemoApp(
+    await NestFactory.create(AppModule.register(), { abortOnError: false }),
+  );
+  // SIGTERM/SIGINT run the shutdown hooks: readiness turns 503, in-flight requests finish, the pool closes.
+  app.enableShutdownHooks();
   const config = app.get<ConfigService<DemoEnvironment, true>>(ConfigService);
   await app.listen(config.get('PORT', { infer: true }), config.get('HOST', { infer: true }));
   const url = await app.getUrl();

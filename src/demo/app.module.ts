@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { CheckpointerModule } from '../checkpointer';
@@ -9,18 +9,27 @@ import { HealthController } from './health/health.controller';
 import { ThreadsModule } from './threads/threads.module';
 
 /** The demo application: the module used exactly as a user would use it. */
-@Module({
-  imports: [
-    ConfigModule.forRoot({ isGlobal: true, validate: validateDemoEnvironment }),
-    TerminusModule,
-    CheckpointerModule.forRootAsync({
-      isGlobal: true,
-      imports: [DemoDatabaseModule],
-      inject: [DemoDatabase],
-      useFactory: (database: DemoDatabase) => database.checkpointerOptions(),
-    }),
-    ThreadsModule,
-  ],
-  controllers: [HealthController],
-})
-export class AppModule {}
+@Module({})
+export class AppModule {
+  /**
+   * Built when called, not when this file is imported, so the environment is read and validated
+   * at boot (a bad variable fails `NestFactory.create` with the one error listing every problem).
+   */
+  static register(): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true, validate: validateDemoEnvironment }),
+        TerminusModule,
+        CheckpointerModule.forRootAsync({
+          isGlobal: true,
+          imports: [DemoDatabaseModule],
+          inject: [DemoDatabase],
+          useFactory: (database: DemoDatabase) => database.checkpointerOptions(),
+        }),
+        ThreadsModule,
+      ],
+      controllers: [HealthController],
+    };
+  }
+}

@@ -25,8 +25,14 @@ const DATABASE_VARIABLES = [
 export class DemoDatabase implements OnApplicationShutdown {
   private readonly logger = new Logger('DemoDatabase');
   private embedded: EmbeddedDatabase | undefined;
+  private chosen: 'configured' | 'embedded' | undefined;
 
   constructor(private readonly config: ConfigService<DemoEnvironment, true>) {}
+
+  /** Which database the demo runs on, once `checkpointerOptions()` has chosen. */
+  get kind(): 'configured' | 'embedded' | undefined {
+    return this.chosen;
+  }
 
   /** The checkpointer's options for the chosen database. */
   async checkpointerOptions(): Promise<CheckpointerModuleOptions> {
@@ -39,10 +45,12 @@ export class DemoDatabase implements OnApplicationShutdown {
     );
     if (env.DATABASE_URL !== undefined || env.PGHOST !== undefined) {
       const migrationConnectionString = this.config.get('MIGRATION_DATABASE_URL', { infer: true });
+      this.chosen = 'configured';
       return { ...checkpointerOptionsFromEnv(env), schema, migrationConnectionString };
     }
     const dataDir = this.config.get('DEMO_DATA_DIR', { infer: true });
     this.embedded = await EmbeddedDatabase.start({ dataDir });
+    this.chosen = 'embedded';
     this.logger.warn(
       `No DATABASE_URL or PGHOST set: using the embedded PGlite database in ${dataDir} ` +
         '(development only: one connection, no authentication, no statement timeouts).',
