@@ -11,6 +11,10 @@ import {
 import { ConnectionProvider } from './connection/connection.provider';
 import { PoolManager } from './connection/pool.manager';
 import { CheckpointerHealthIndicator } from './health/checkpointer.health';
+import { CheckpointerMetrics } from './health/checkpointer.metrics';
+import { SchemaStatusCache } from './health/schema-status.cache';
+import { RetryInterceptor } from './resilience/retry.interceptor';
+import { RetryPolicy } from './resilience/retry.policy';
 import { CheckpointerFactory } from './saver/checkpointer.factory';
 import { SchemaService } from './schema/schema.service';
 
@@ -36,11 +40,15 @@ import { SchemaService } from './schema/schema.service';
     CheckpointerLogger,
     ConnectionProvider,
     PoolManager,
+    RetryPolicy,
+    RetryInterceptor,
     CheckpointerFactory,
     SchemaService,
+    SchemaStatusCache,
     saverProvider,
     kyselyProvider,
     CheckpointerHealthIndicator,
+    CheckpointerMetrics,
   ],
   exports: [
     getCheckpointerOptionsToken(),
@@ -50,7 +58,10 @@ import { SchemaService } from './schema/schema.service';
     PoolManager,
     CheckpointerFactory,
     SchemaService,
+    RetryPolicy,
+    RetryInterceptor,
     CheckpointerHealthIndicator,
+    CheckpointerMetrics,
   ],
 })
 export class CheckpointerModule extends ConfigurableCheckpointerModule {}

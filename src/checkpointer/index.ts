@@ -42,3 +42,21 @@ export {
   CheckpointerHealthIndicator,
   type CheckpointerHealthCheckOptions,
 } from './health/checkpointer.health';
+export {
+  CheckpointerMetrics,
+  type CheckpointerMetricsSnapshot,
+} from './health/checkpointer.metrics';
+export {
+  PoolExhaustedError,
+  TransientDatabaseError,
+  classifyDatabaseError,
+  type DatabaseErrorKind,
+  type ErrorClassification,
+} from './resilience/transient-errors';
+export {
+  RetryPolicy,
+  type RetryAttempts,
+  type RetryDecision,
+  type RetryRunOptions,
+} from './resilience/retry.policy';
+export { RetryInterceptor, Retryable, type RetryableOptions } from './resilience/retry.interceptor';
