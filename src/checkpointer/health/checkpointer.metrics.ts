@@ -83,9 +83,8 @@ export class CheckpointerMetrics {
   ) {}
 
   snapshot(): CheckpointerMetricsSnapshot {
-    this.refreshSchemaInBackground();
     const latest = this.schemaStatus.latest;
-    return {
+    const snapshot: CheckpointerMetricsSnapshot = {
       saver: this.factory.kind ?? 'none',
       pool: {
         ...this.pools.stats(),
@@ -106,6 +105,9 @@ export class CheckpointerMetrics {
               readAt: latest.readAt,
             },
     };
+    // After reading the counters, so the refresh's own checkout is not in them.
+    this.refreshSchemaInBackground();
+    return snapshot;
   }
 
   /** Never adds a query to a saturated pool: a scrape must not compete with real work. */
