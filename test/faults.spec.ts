@@ -114,6 +114,41 @@ describe('1. idle connections cut', () => {
   });
 });
 
+describe('every saver operation', () => {
+  it('rides out a short refusal: getTuple, list, put, putWrites and deleteThread retried whole', async () => {
+    const { saver, policy } = await boot({ retry: { maxAttempts: 30, budgetMs: 10_000 } });
+    const first = await putCheckpoint(saver, 'ops');
+    const second = await putCheckpoint(saver, 'ops');
+    await putCheckpoint(saver, 'ops-doomed');
+
+    proxy.refuse(300); // cut every connection, refuse new ones for 300 ms
+    const listed: string[] = [];
+    const [tuple] = await Promise.all([
+      saver.getTuple(first),
+      (async () => {
+        for await (const item of saver.list({ configurable: { thread_id: 'ops' } })) {
+          listed.push(String(item.config.configurable?.checkpoint_id));
+        }
+      })(),
+      putCheckpoint(saver, 'ops-new'),
+      saver.putWrites(second, [['messages', 'pending']], 'task-1'),
+      saver.deleteThread('ops-doomed'),
+    ]);
+
+    expect(policy.retries).toBeGreaterThan(0);
+    expect(tuple).toMatchObject({ config: first });
+    // The query part was retried; each checkpoint is yielded exactly once, newest first.
+    expect(listed).toEqual([second.configurable?.checkpoint_id, first.configurable?.checkpoint_id]);
+    await expect(saver.getTuple(second)).resolves.toMatchObject({
+      pendingWrites: [['task-1', 'messages', 'pending']],
+    });
+    await expect(saver.getTuple({ configurable: { thread_id: 'ops-doomed' } })).resolves.toBe(
+      undefined,
+    );
+    await expect(saver.getTuple({ configurable: { thread_id: 'ops-new' } })).resolves.toBeDefined();
+  });
+});
+
 describe('2. twenty concurrent graph invocations while connections are cut mid-put', () => {
   it('all complete, and every checkpoint acknowledged to the caller is readable afterwards', async () => {
     const { saver, pools, policy } = await boot({ retry: { maxAttempts: 8, budgetMs: 30_000 } });
