@@ -1,7 +1,8 @@
 /**
- * CheckpointerHealthIndicator and CheckpointerMetrics on the real PostgreSQL: what they report up,
- * down, slow, behind on its schema, and on the in-memory fallback. The outage cases (down within
- * 2 s, up within 2 s of the return) are in faults.spec.ts.
+ * CheckpointerHealthIndicator and CheckpointerMetrics: what they report up, down, slow, behind on
+ * its schema, and on the in-memory fallback (the cases that need the fault proxy run on a real
+ * server only). The outage cases (down within 2 s, up within 2 s of the return) are in
+ * faults.spec.ts.
  */
 import {
   Controller,
@@ -23,6 +24,7 @@ import {
 import { bootCheckpointer } from './support/app';
 import { TEST_DATABASE_URL, createTestDatabase, type TestDatabase } from './support/database';
 import { eventually } from './support/eventually';
+import { itOnRealPostgres } from './support/real-postgres';
 import { TcpProxy } from './support/tcp-proxy';
 
 const server = new URL(TEST_DATABASE_URL);
@@ -91,35 +93,38 @@ describe('CheckpointerHealthIndicator', () => {
     });
   });
 
-  it('a ping slower than timeoutMs is down, and does not keep a pooled connection', async () => {
-    const proxy = await TcpProxy.start({ host: server.hostname, port: Number(server.port) });
-    try {
-      const running = await boot({
-        connectionString: proxy.urlFor(database.url),
-        migrationConnectionString: database.url,
-      });
-      const health = running.get(CheckpointerHealthIndicator);
-      expect((await health.isHealthy('checkpointer')).checkpointer.status).toBe('up');
-      proxy.latencyMs = 400; // 800 ms per round trip
-      const result = await health.isHealthy('checkpointer', { timeoutMs: 300 });
-      expect(result.checkpointer).toMatchObject({ status: 'down', saver: 'postgres' });
-      const pools = running.get(PoolManager);
-      await eventually('no connection checked out after the timed-out ping', 2000, () => {
-        const { total, idle, waiting } = pools.stats();
-        return total === idle && waiting === 0;
-      });
-      proxy.latencyMs = 0;
-      await eventually('up again once the latency is gone', 2000, async () => {
-        return (await health.isHealthy('checkpointer')).checkpointer.status === 'up';
-      });
-    } finally {
-      await app?.close();
-      app = undefined;
-      await proxy.close();
-    }
-  });
+  itOnRealPostgres(
+    'a ping slower than timeoutMs is down, and does not keep a pooled connection',
+    async () => {
+      const proxy = await TcpProxy.start({ host: server.hostname, port: Number(server.port) });
+      try {
+        const running = await boot({
+          connectionString: proxy.urlFor(database.url),
+          migrationConnectionString: database.url,
+        });
+        const health = running.get(CheckpointerHealthIndicator);
+        expect((await health.isHealthy('checkpointer')).checkpointer.status).toBe('up');
+        proxy.latencyMs = 400; // 800 ms per round trip
+        const result = await health.isHealthy('checkpointer', { timeoutMs: 300 });
+        expect(result.checkpointer).toMatchObject({ status: 'down', saver: 'postgres' });
+        const pools = running.get(PoolManager);
+        await eventually('no connection checked out after the timed-out ping', 2000, () => {
+          const { total, idle, waiting } = pools.stats();
+          return total === idle && waiting === 0;
+        });
+        proxy.latencyMs = 0;
+        await eventually('up again once the latency is gone', 2000, async () => {
+          return (await health.isHealthy('checkpointer')).checkpointer.status === 'up';
+        });
+      } finally {
+        await app?.close();
+        app = undefined;
+        await proxy.close();
+      }
+    },
+  );
 
-  it('the in-memory fallback is reported down', async () => {
+  itOnRealPostgres('the in-memory fallback is reported down', async () => {
     const proxy = await TcpProxy.start({ host: server.hostname, port: Number(server.port) });
     proxy.refuse(60_000);
     try {
@@ -157,7 +162,7 @@ describe('CheckpointerHealthIndicator under Terminus', () => {
     }
   }
 
-  it('200 while the database answers, 503 (never 500) once it does not', async () => {
+  itOnRealPostgres('200 while the database answers, 503 (never 500) once it does not', async () => {
     const proxy = await TcpProxy.start({ host: server.hostname, port: Number(server.port) });
     const moduleRef = await Test.createTestingModule({
       imports: [

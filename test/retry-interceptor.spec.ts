@@ -18,6 +18,7 @@ import {
 } from '../src/checkpointer';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { routeOptions } from './support/pooler';
+import { describeOnRealPostgres } from './support/real-postgres';
 
 @Controller('probe')
 class ProbeController {
@@ -73,67 +74,69 @@ class ProbeController {
   }
 }
 
-let database: TestDatabase;
-let app: INestApplication;
-let probe: ProbeController;
+describeOnRealPostgres('RetryInterceptor over HTTP', () => {
+  let database: TestDatabase;
+  let app: INestApplication;
+  let probe: ProbeController;
 
-beforeAll(async () => {
-  database = await createTestDatabase('interceptor');
-  const moduleRef = await Test.createTestingModule({
-    imports: [
-      CheckpointerModule.forRoot(routeOptions({ connectionString: database.url, logger: false })),
-    ],
-    controllers: [ProbeController],
-    providers: [{ provide: APP_INTERCEPTOR, useExisting: RetryInterceptor }],
-  }).compile();
-  app = moduleRef.createNestApplication({ logger: false });
-  await app.init();
-  probe = app.get(ProbeController);
-});
-
-beforeEach(() => {
-  probe.calls.clear();
-});
-
-afterAll(async () => {
-  await app.close();
-  await database.drop();
-});
-
-describe('RetryInterceptor', () => {
-  it('re-runs a GET handler after a transient database error', async () => {
-    const retries = app.get(RetryPolicy).retries;
-    await request(app.getHttpServer()).get('/probe/read').expect(200, { calls: 2 });
-    expect(app.get(RetryPolicy).retries).toBe(retries + 1);
+  beforeAll(async () => {
+    database = await createTestDatabase('interceptor');
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        CheckpointerModule.forRoot(routeOptions({ connectionString: database.url, logger: false })),
+      ],
+      controllers: [ProbeController],
+      providers: [{ provide: APP_INTERCEPTOR, useExisting: RetryInterceptor }],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    probe = app.get(ProbeController);
   });
 
-  it('never re-runs a POST by default: answers 503 with Retry-After instead', async () => {
-    const response = await request(app.getHttpServer()).post('/probe/create').expect(503);
-    expect(response.headers['retry-after']).toBe('2'); // retry.maxDelayMs 2000, in seconds
-    expect(response.body).toMatchObject({ statusCode: 503 });
-    expect(JSON.stringify(response.body)).not.toMatch(/terminat|postgres/i); // no driver detail
-    expect(probe.calls.get('create')).toBe(1);
+  beforeEach(() => {
+    probe.calls.clear();
   });
 
-  it('re-runs a POST marked idempotent', async () => {
-    await request(app.getHttpServer()).post('/probe/upsert').expect(201, { calls: 2 });
+  afterAll(async () => {
+    await app.close();
+    await database.drop();
   });
 
-  it('leaves handlers without @Retryable alone', async () => {
-    await request(app.getHttpServer()).get('/probe/undecorated').expect(500);
-    expect(probe.calls.get('undecorated')).toBe(1);
-  });
+  describe('RetryInterceptor', () => {
+    it('re-runs a GET handler after a transient database error', async () => {
+      const retries = app.get(RetryPolicy).retries;
+      await request(app.getHttpServer()).get('/probe/read').expect(200, { calls: 2 });
+      expect(app.get(RetryPolicy).retries).toBe(retries + 1);
+    });
 
-  it('answers 503 with Retry-After once the attempts are spent', async () => {
-    const givenUp = app.get(RetryPolicy).givenUp;
-    const response = await request(app.getHttpServer()).get('/probe/down').expect(503);
-    expect(response.headers['retry-after']).toBe('7');
-    expect(probe.calls.get('down')).toBe(3);
-    expect(app.get(RetryPolicy).givenUp).toBe(givenUp + 1);
-  });
+    it('never re-runs a POST by default: answers 503 with Retry-After instead', async () => {
+      const response = await request(app.getHttpServer()).post('/probe/create').expect(503);
+      expect(response.headers['retry-after']).toBe('2'); // retry.maxDelayMs 2000, in seconds
+      expect(response.body).toMatchObject({ statusCode: 503 });
+      expect(JSON.stringify(response.body)).not.toMatch(/terminat|postgres/i); // no driver detail
+      expect(probe.calls.get('create')).toBe(1);
+    });
 
-  it('does not retry a permanent error, nor turn it into a 503', async () => {
-    await request(app.getHttpServer()).get('/probe/broken').expect(500);
-    expect(probe.calls.get('broken')).toBe(1);
+    it('re-runs a POST marked idempotent', async () => {
+      await request(app.getHttpServer()).post('/probe/upsert').expect(201, { calls: 2 });
+    });
+
+    it('leaves handlers without @Retryable alone', async () => {
+      await request(app.getHttpServer()).get('/probe/undecorated').expect(500);
+      expect(probe.calls.get('undecorated')).toBe(1);
+    });
+
+    it('answers 503 with Retry-After once the attempts are spent', async () => {
+      const givenUp = app.get(RetryPolicy).givenUp;
+      const response = await request(app.getHttpServer()).get('/probe/down').expect(503);
+      expect(response.headers['retry-after']).toBe('7');
+      expect(probe.calls.get('down')).toBe(3);
+      expect(app.get(RetryPolicy).givenUp).toBe(givenUp + 1);
+    });
+
+    it('does not retry a permanent error, nor turn it into a 503', async () => {
+      await request(app.getHttpServer()).get('/probe/broken').expect(500);
+      expect(probe.calls.get('broken')).toBe(1);
+    });
   });
 });
