@@ -8,6 +8,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { type BaseCheckpointSaver, emptyCheckpoint } from '@langchain/langgraph-checkpoint';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  CHECKPOINTER_LOG_CONTEXT,
   CheckpointerHealthIndicator,
   CheckpointerMetrics,
   type CheckpointerModuleOptions,
@@ -27,6 +28,7 @@ import {
   say,
   unreadable,
 } from './support/graphs';
+import { LogCapture } from './support/log-capture';
 import { TcpProxy } from './support/tcp-proxy';
 import { describeOnRealPostgres } from './support/real-postgres';
 
@@ -56,13 +58,16 @@ describeOnRealPostgres('fault injection', () => {
   });
 
   /** Boots the module with its pool behind the proxy (migrations go direct, as behind a pooler). */
-  async function boot(options: Partial<CheckpointerModuleOptions> = {}) {
-    app = await bootCheckpointer({
-      connectionString: proxy.urlFor(database.url),
-      migrationConnectionString: database.url,
-      schema: 'faults',
-      ...options,
-    });
+  async function boot(options: Partial<CheckpointerModuleOptions> = {}, logs?: LogCapture) {
+    app = await bootCheckpointer(
+      {
+        connectionString: proxy.urlFor(database.url),
+        migrationConnectionString: database.url,
+        schema: 'faults',
+        ...options,
+      },
+      { logger: logs },
+    );
     return {
       saver: app.get<BaseCheckpointSaver>(getCheckpointerToken()),
       pools: app.get(PoolManager),
@@ -118,7 +123,11 @@ describeOnRealPostgres('fault injection', () => {
 
   describe('every saver operation', () => {
     it('rides out a short refusal: getTuple, list, put, putWrites and deleteThread retried whole', async () => {
-      const { saver, policy } = await boot({ retry: { maxAttempts: 30, budgetMs: 10_000 } });
+      const logs = new LogCapture();
+      const { saver, policy } = await boot(
+        { logger: true, retry: { maxAttempts: 30, budgetMs: 10_000 } },
+        logs,
+      );
       const first = await putCheckpoint(saver, 'ops');
       const second = await putCheckpoint(saver, 'ops');
       await putCheckpoint(saver, 'ops-doomed');
@@ -138,6 +147,14 @@ describeOnRealPostgres('fault injection', () => {
       ]);
 
       expect(policy.retries).toBeGreaterThan(0);
+      // Every retry is logged, through Nest Logger, with the module's context.
+      const retryLines = logs
+        .of(CHECKPOINTER_LOG_CONTEXT)
+        .filter((l) => l.level === 'warn' && /transient database error/.test(l.message));
+      expect(retryLines).toHaveLength(policy.retries);
+      expect(retryLines[0].message).toMatch(
+        /^saver\.\w+: transient database error \(connection.*\); retry 1\/29 in \d+ ms$/,
+      );
       expect(tuple).toMatchObject({ config: first });
       // The query part was retried; each checkpoint is yielded exactly once, newest first.
       expect(listed).toEqual([
