@@ -36,7 +36,7 @@ export default tseslint.config(
   },
   {
     // Jest's config and our small scripts are CommonJS.
-    files: ['jest.config.js', 'scripts/**/*.cjs'],
+    files: ['jest.config.js', 'jest.pgbouncer.config.js', 'scripts/**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -46,6 +46,8 @@ module.exports = async () => {
     rootDir: '.',
     roots: ['<rootDir>/src', '<rootDir>/test'],
     testRegex: '.*\\.spec\\.ts$',
+    // *.pgbouncer.spec.ts need a PgBouncer: `npm run test:pgbouncer` (jest.pgbouncer.config.js).
+    testPathIgnorePatterns: ['/node_modules/', '\\.pgbouncer\\.spec\\.ts$'],
     moduleFileExtensions: ['js', 'json', 'ts'],
     transform: {
       '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],

@@ -19,6 +19,7 @@ import {
   type ResolvedCheckpointerOptions,
 } from '../src/checkpointer';
 import { createTestDatabase, type TestDatabase } from './support/database';
+import { routeOptions } from './support/pooler';
 
 /** A consumer, injecting what a user's service would. */
 @Injectable()
@@ -42,8 +43,9 @@ afterAll(async () => {
   await database.drop();
 });
 
+/** Options for the test database, through PgBouncer under `npm run test:pgbouncer`. */
 function options(extra: Partial<CheckpointerModuleOptions> = {}): CheckpointerModuleOptions {
-  return { connectionString: database.url, logger: false, ...extra };
+  return routeOptions({ connectionString: database.url, logger: false, ...extra });
 }
 
 describe('CheckpointerModule wiring', () => {
@@ -194,7 +196,7 @@ class OptionsFactory {
   constructor(@Inject(DATABASE_URL) private readonly url: string) {}
 
   createCheckpointerOptions(): CheckpointerModuleOptions {
-    return { connectionString: this.url, schema: 'from_class', logger: false };
+    return routeOptions({ connectionString: this.url, schema: 'from_class', logger: false });
   }
 }
 

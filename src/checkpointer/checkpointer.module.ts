@@ -11,6 +11,10 @@ import {
 import { ConnectionProvider } from './connection/connection.provider';
 import { PoolManager } from './connection/pool.manager';
 import { CheckpointerHealthIndicator } from './health/checkpointer.health';
+import { CheckpointerMetrics } from './health/checkpointer.metrics';
+import { SchemaStatusCache } from './health/schema-status.cache';
+import { RetryInterceptor } from './resilience/retry.interceptor';
+import { RetryPolicy } from './resilience/retry.policy';
 import { CheckpointerFactory } from './saver/checkpointer.factory';
 import { SchemaService } from './schema/schema.service';
 import { SentimentService } from './threads/sentiment.service';
@@ -38,13 +42,17 @@ import { ThreadService } from './threads/thread.service';
     CheckpointerLogger,
     ConnectionProvider,
     PoolManager,
+    RetryPolicy,
+    RetryInterceptor,
     CheckpointerFactory,
     SchemaService,
+    SchemaStatusCache,
     saverProvider,
     kyselyProvider,
     CheckpointerHealthIndicator,
     ThreadService,
     SentimentService,
+    CheckpointerMetrics,
   ],
   exports: [
     getCheckpointerOptionsToken(),
@@ -54,9 +62,12 @@ import { ThreadService } from './threads/thread.service';
     PoolManager,
     CheckpointerFactory,
     SchemaService,
+    RetryPolicy,
+    RetryInterceptor,
     CheckpointerHealthIndicator,
     ThreadService,
     SentimentService,
+    CheckpointerMetrics,
   ],
 })
 export class CheckpointerModule extends ConfigurableCheckpointerModule {}

@@ -141,7 +141,10 @@ export interface CheckpointerModuleOptions {
   retry?: CheckpointerRetryOptions;
   /**
    * Extra classifier: return `true` to treat an error the module considers permanent as
-   * transient (retried). Default: none.
+   * transient (retried), or to opt `PoolExhaustedError` in to retries (off by default: retrying
+   * adds load to a saturated pool). It cannot make a transient error permanent. Default: none.
+   *
+   * @example isTransient: (error) => (error as { code?: string }).code === '25006' // read-only replica
    */
   isTransient?: (error: unknown) => boolean;
   /** Thread and sentiment services. */

@@ -66,3 +66,21 @@ export type {
   ThreadRun,
   ThreadSummary,
 } from './threads/thread.models';
+export {
+  CheckpointerMetrics,
+  type CheckpointerMetricsSnapshot,
+} from './health/checkpointer.metrics';
+export {
+  PoolExhaustedError,
+  TransientDatabaseError,
+  classifyDatabaseError,
+  type DatabaseErrorKind,
+  type ErrorClassification,
+} from './resilience/transient-errors';
+export {
+  RetryPolicy,
+  type RetryAttempts,
+  type RetryDecision,
+  type RetryRunOptions,
+} from './resilience/retry.policy';
+export { RetryInterceptor, Retryable, type RetryableOptions } from './resilience/retry.interceptor';

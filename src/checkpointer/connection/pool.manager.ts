@@ -4,6 +4,7 @@ import { errorMessage } from '../checkpointer.errors';
 import { CheckpointerLogger } from '../checkpointer.logger';
 import { ConnectionProvider } from './connection.provider';
 import { createBorrowedPool } from './borrowed-pool';
+import { ManagedPool } from './managed-pool';
 
 /** Pool counters, for health checks and metrics. */
 export interface PoolStats {
@@ -18,7 +19,8 @@ export interface PoolStats {
 /**
  * The only owner of the `pg.Pool`. It attaches the `error` listener before anyone can use the pool
  * (an idle connection dropped by the server must never crash the process), hands out a borrowed
- * view of it to the saver and Kysely, and ends it exactly once, in `onApplicationShutdown`.
+ * view of it to the saver and Kysely, replaces it when its connections are dead (`recreate()`),
+ * and ends it exactly once, in `onApplicationShutdown`.
  */
 @Injectable()
 export class PoolManager implements OnApplicationShutdown {
@@ -28,8 +30,12 @@ export class PoolManager implements OnApplicationShutdown {
    * and `Kysely.destroy()` would otherwise end the pool under everyone else.
    */
   readonly borrowedPool: pg.Pool;
-  private current: pg.Pool;
+  private current: ManagedPool;
   private ended: Promise<void> | undefined;
+  private replacements = 0;
+  private exhaustions = 0;
+  /** Replaced pools still finishing the work checked out of them. */
+  private readonly retiring = new Set<Promise<void>>();
 
   constructor(
     private readonly connection: ConnectionProvider,
@@ -47,6 +53,20 @@ export class PoolManager implements OnApplicationShutdown {
   /** Whether the pool has been ended (the application is shutting down). */
   get isEnded(): boolean {
     return this.ended !== undefined;
+  }
+
+  /**
+   * How many times the pool has been replaced by `recreate()`. Read it before a unit of work and
+   * pass it to `recreate()` after a failure, so failures of work that began on an already replaced
+   * pool do not replace the new one.
+   */
+  get generation(): number {
+    return this.replacements;
+  }
+
+  /** Checkouts that failed with `PoolExhaustedError` since boot. */
+  get acquireTimeouts(): number {
+    return this.exhaustions;
   }
 
   stats(): PoolStats {
@@ -78,15 +98,52 @@ export class PoolManager implements OnApplicationShutdown {
     return performance.now() - started;
   }
 
-  /** Ends the pool once; later calls return the same promise. Called at application shutdown. */
-  end(): Promise<void> {
-    this.ended ??= this.current.end().then(
-      () => this.logger.debug('connection pool closed'),
-      (error: unknown) =>
-        this.logger.error(
-          `closing the connection pool failed: ${this.connection.redact(errorMessage(error))}`,
-        ),
+  /**
+   * Swaps in a fresh pool because the current one's connections look dead (a failover, a cut
+   * network): callers waiting for a connection, and every new one, go to the fresh pool at once;
+   * work already running on the old pool finishes there, then the old pool is ended. Single-flight:
+   * with `observedGeneration` (see `generation`), only the first of many concurrent failures
+   * replaces the pool. Returns whether it did. Never after shutdown began.
+   */
+  recreate(reason: string, observedGeneration?: number): boolean {
+    if (this.ended !== undefined) return false;
+    if (observedGeneration !== undefined && observedGeneration !== this.replacements) return false;
+    const old = this.current;
+    this.current = this.createPool();
+    this.replacements += 1;
+    this.logger.warn(
+      `connections look dead (${this.connection.redact(reason)}): replaced the connection pool ` +
+        `(replacement ${this.replacements}); work already running finishes on the old one`,
     );
+    const drained: Promise<void> = old
+      .retire(this.current)
+      .then(
+        () => this.logger.debug('replaced connection pool closed'),
+        (error: unknown) =>
+          this.logger.error(
+            `closing a replaced connection pool failed: ${this.connection.redact(errorMessage(error))}`,
+          ),
+      )
+      .finally(() => this.retiring.delete(drained));
+    this.retiring.add(drained);
+    return true;
+  }
+
+  /**
+   * Ends the pool once (and waits for replaced pools still finishing their work); later calls
+   * return the same promise. Called at application shutdown.
+   */
+  end(): Promise<void> {
+    this.ended ??= Promise.all([
+      this.current.end().then(
+        () => this.logger.debug('connection pool closed'),
+        (error: unknown) =>
+          this.logger.error(
+            `closing the connection pool failed: ${this.connection.redact(errorMessage(error))}`,
+          ),
+      ),
+      ...this.retiring,
+    ]).then(() => undefined);
     return this.ended;
   }
 
@@ -94,8 +151,13 @@ export class PoolManager implements OnApplicationShutdown {
     await this.end();
   }
 
-  private createPool(): pg.Pool {
-    const pool = new pg.Pool(this.connection.poolConfig);
+  private createPool(): ManagedPool {
+    const pool = new ManagedPool({
+      ...this.connection.poolConfig,
+      onExhausted: () => {
+        this.exhaustions += 1;
+      },
+    });
     pool.on('error', (error) => {
       this.logger.warn(
         `an idle connection was lost (${this.connection.redact(errorMessage(error))}); it is replaced on next use`,

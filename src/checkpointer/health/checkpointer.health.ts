@@ -4,21 +4,33 @@ import { errorMessage } from '../checkpointer.errors';
 import { ConnectionProvider } from '../connection/connection.provider';
 import { PoolManager } from '../connection/pool.manager';
 import { CheckpointerFactory } from '../saver/checkpointer.factory';
+import type { SchemaStatus } from '../schema/schema.service';
+import { SchemaStatusCache } from './schema-status.cache';
 
 /** Options of `CheckpointerHealthIndicator.isHealthy()`. */
 export interface CheckpointerHealthCheckOptions {
-  /** Longest the ping may take, client and server side. Default: `1000`. */
+  /**
+   * Longest the ping may take, enforced by the server (`statement_timeout`) and by the client;
+   * the (cached) schema read gets the same bound. Default: `1000`.
+   */
   timeoutMs?: number;
 }
 
 /**
- * Terminus readiness indicator: a real round trip to PostgreSQL, bounded on both ends, with the
- * pool counters. The in-memory fallback is reported down: it loses conversations. Never throws
- * (Terminus would turn a thrown error into a 500); every failure is a `down` result.
+ * Terminus readiness indicator that tells the truth: a real round trip to PostgreSQL bounded on
+ * both ends (a timed-out ping never keeps a pooled connection), pool counters, whether the schema
+ * is current (read at most every 10 s), and the saver kind. The in-memory fallback is reported
+ * down: it loses conversations. Built on `HealthIndicatorService`, so it works with Terminus 11
+ * and 12. Never throws (Terminus would turn a thrown error into a 500): every failure is `down`.
+ *
+ * Use it for readiness only; a liveness probe that pings the database restarts healthy pods
+ * during a database outage.
  *
  * @example
  * \@Get('ready') \@HealthCheck()
- * ready() { return this.health.check([() => this.checkpointer.isHealthy('checkpointer')]); }
+ * ready() {
+ *   return this.health.check([() => this.checkpointer.isHealthy('checkpointer', { timeoutMs: 1000 })]);
+ * }
  */
 @Injectable()
 export class CheckpointerHealthIndicator {
@@ -27,6 +39,7 @@ export class CheckpointerHealthIndicator {
     private readonly pools: PoolManager,
     private readonly factory: CheckpointerFactory,
     private readonly connection: ConnectionProvider,
+    private readonly schemaStatus: SchemaStatusCache,
   ) {}
 
   async isHealthy<const Key extends string>(
@@ -42,12 +55,13 @@ export class CheckpointerHealthIndicator {
       });
     }
     try {
-      const latencyMs = await this.pools.ping(timeoutMs);
-      return check.up({
-        saver: 'postgres',
-        latencyMs: Math.round(latencyMs),
-        pool: this.pools.stats(),
-      });
+      const latencyMs = Math.round(await this.pools.ping(timeoutMs));
+      const schema = describeSchema((await within(timeoutMs, this.schemaStatus.get())).status);
+      const details = { saver: 'postgres', latencyMs, pool: this.pools.stats(), schema };
+      if (!schema.current) {
+        return check.down({ ...details, message: `schema "${schema.name}" is not current` });
+      }
+      return check.up(details);
     } catch (error) {
       return check.down({
         saver: 'postgres',
@@ -55,5 +69,28 @@ export class CheckpointerHealthIndicator {
         pool: this.pools.stats(),
       });
     }
+  }
+}
+
+function describeSchema(status: SchemaStatus) {
+  return {
+    name: status.schema,
+    current: status.upToDate,
+    checkpointsVersion: status.checkpoints.version,
+    checkpointsLatest: status.checkpoints.latest,
+    pendingMigrations: status.app.pending,
+  };
+}
+
+/** `promise`, or a rejection after `ms`. Only for reads whose late result is still useful (cached). */
+async function within<T>(ms: number, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`schema status not read within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
   }
 }

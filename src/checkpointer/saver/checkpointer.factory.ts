@@ -6,6 +6,7 @@ import type { ResolvedCheckpointerOptions } from '../checkpointer.options';
 import { getCheckpointerOptionsToken } from '../checkpointer.tokens';
 import { ConnectionProvider } from '../connection/connection.provider';
 import { PoolManager } from '../connection/pool.manager';
+import { RetryPolicy } from '../resilience/retry.policy';
 import { PostgresCheckpointer } from './postgres-checkpointer';
 
 /** Which saver the module runs on: PostgreSQL, or the opt-in in-memory fallback. */
@@ -26,6 +27,7 @@ export class CheckpointerFactory {
     private readonly connection: ConnectionProvider,
     private readonly pools: PoolManager,
     private readonly logger: CheckpointerLogger,
+    private readonly retry: RetryPolicy,
   ) {}
 
   /** The kind of saver built, once `create()` has run. */
@@ -50,9 +52,12 @@ export class CheckpointerFactory {
       return new MemorySaver(this.options.serde);
     }
     this.saverKind = 'postgres';
-    return new PostgresCheckpointer(this.pools.borrowedPool, this.options.serde, {
-      schema: this.options.schema,
-    });
+    return new PostgresCheckpointer(
+      this.pools.borrowedPool,
+      this.options.serde,
+      { schema: this.options.schema },
+      this.retry,
+    );
   }
 
   private async waitForDatabase(): Promise<void> {

@@ -1,11 +1,36 @@
 import { randomInt } from 'node:crypto';
+import type { RunnableConfig } from '@langchain/core/runnables';
+import type {
+  ChannelVersions,
+  Checkpoint,
+  CheckpointListOptions,
+  CheckpointMetadata,
+  CheckpointTuple,
+  PendingWrite,
+  SerializerProtocol,
+} from '@langchain/langgraph-checkpoint';
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
+import type pg from 'pg';
+import type { RetryPolicy } from '../resilience/retry.policy';
 
 /**
  * The saver this module provides: upstream `PostgresSaver`, subclassed (never forked) so the
  * official conformance suite keeps proving it. It runs over `PoolManager`'s borrowed pool.
  */
 export class PostgresCheckpointer extends PostgresSaver {
+  /**
+   * @param retry re-runs each operation whole on transient database errors; without one, every
+   *   operation runs once.
+   */
+  constructor(
+    pool: pg.Pool,
+    serde?: SerializerProtocol,
+    options?: ConstructorParameters<typeof PostgresSaver>[2],
+    private readonly retry?: RetryPolicy,
+  ) {
+    super(pool, serde, options);
+  }
+
   /**
    * Channel versions that are unique per write, not just per step.
    *
@@ -32,5 +57,55 @@ export class PostgresCheckpointer extends PostgresSaver {
    */
   override end(): Promise<void> {
     return Promise.resolve();
+  }
+
+  // --- Resilience (issue 4): every operation re-run whole on transient errors. -----------------
+  // Upstream's writes are upserts (or ON CONFLICT DO NOTHING) inside one transaction, and its
+  // reads and deleteThread are idempotent, so re-running a whole operation is always safe.
+
+  override getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
+    return this.retried('saver.getTuple', () => super.getTuple(config));
+  }
+
+  /**
+   * Upstream runs every query of `list` before its first item; only that part is retried, so an
+   * item is never yielded twice.
+   */
+  override async *list(
+    config: RunnableConfig,
+    options?: CheckpointListOptions,
+  ): AsyncGenerator<CheckpointTuple> {
+    const { items, first } = await this.retried('saver.list', async () => {
+      const started = super.list(config, options);
+      return { items: started, first: await started.next() };
+    });
+    if (first.done === true) return;
+    yield first.value;
+    yield* items;
+  }
+
+  override put(
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    newVersions: ChannelVersions,
+  ): Promise<RunnableConfig> {
+    return this.retried('saver.put', () => super.put(config, checkpoint, metadata, newVersions));
+  }
+
+  override putWrites(
+    config: RunnableConfig,
+    writes: PendingWrite[],
+    taskId: string,
+  ): Promise<void> {
+    return this.retried('saver.putWrites', () => super.putWrites(config, writes, taskId));
+  }
+
+  override deleteThread(threadId: string): Promise<void> {
+    return this.retried('saver.deleteThread', () => super.deleteThread(threadId));
+  }
+
+  private retried<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    return this.retry === undefined ? fn() : this.retry.run(fn, { idempotent: true, operation });
   }
 }
