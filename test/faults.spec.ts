@@ -15,6 +15,9 @@ import {
   PoolExhaustedError,
   PoolManager,
   RetryPolicy,
+  SentimentService,
+  ThreadNotFoundError,
+  ThreadService,
   TransientDatabaseError,
   getCheckpointerToken,
 } from '../src/checkpointer';
@@ -170,6 +173,52 @@ describeOnRealPostgres('fault injection', () => {
       await expect(
         saver.getTuple({ configurable: { thread_id: 'ops-new' } }),
       ).resolves.toBeDefined();
+    });
+  });
+
+  describe('every thread and sentiment operation', () => {
+    it('rides out a short refusal: each unit of work retried whole, nothing doubled', async () => {
+      await boot({ retry: { maxAttempts: 30, budgetMs: 10_000 } });
+      const threads = app!.get(ThreadService);
+      const sentiments = app!.get(SentimentService);
+      const user = 'ada@example.com';
+      const { runId } = await threads.recordRun({
+        userEmail: user,
+        threadId: 'kept',
+        prompt: 'hi',
+      });
+      await threads.recordRun({ userEmail: user, threadId: 'doomed', prompt: 'bye' });
+      const policy = app!.get(RetryPolicy);
+      const before = policy.retries;
+
+      proxy.refuse(300);
+      const [recorded, , , page, count, detail, renamed, , , deleted] = await Promise.all([
+        threads.recordRun({ userEmail: user, threadId: 'new', prompt: 'created in the outage' }),
+        sentiments.setSentiment(user, runId, true),
+        sentiments.summarize(user),
+        threads.listThreads(user),
+        threads.countThreads(user),
+        threads.getThread(user, 'kept'),
+        threads.renameThread(user, 'kept', 'Renamed'),
+        threads.listThreadsPage(user),
+        sentiments.getSentiments(user, 'kept'),
+        // Not idempotent: retried only while no connection can be had (never sent).
+        threads.deleteThread(user, 'doomed'),
+      ]);
+
+      expect(policy.retries).toBeGreaterThan(before);
+      expect(recorded.threadId).toBe('new');
+      // The reads ran alongside the writes: they see 'kept', with or without the others.
+      expect(page.items.map((t) => t.threadId)).toContain('kept');
+      expect(count).toBeGreaterThanOrEqual(1);
+      expect(detail.runs.map((r) => r.runId)).toEqual([runId]);
+      expect(renamed.title).toBe('Renamed');
+      expect(deleted.users_threads).toBe(1);
+      // Exactly what one successful attempt of each would leave behind.
+      expect(await threads.countThreads(user)).toBe(2);
+      expect((await threads.getThread(user, 'new')).runs).toHaveLength(1);
+      expect(await sentiments.getSentiments(user, 'kept')).toEqual({ [runId]: true });
+      await expect(threads.getThread(user, 'doomed')).rejects.toBeInstanceOf(ThreadNotFoundError);
     });
   });
 

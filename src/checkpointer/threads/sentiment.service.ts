@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type Kysely, sql } from 'kysely';
 import { getCheckpointerDbToken } from '../checkpointer.tokens';
+import { RetryPolicy } from '../resilience/retry.policy';
 import type { CheckpointerDatabase } from '../schema/database';
 import { parseRunId, parseSentiment, parseThreadId, parseUserEmail } from './thread-input';
 import { RunNotFoundError, ThreadNotFoundError } from './thread.errors';
@@ -11,9 +12,9 @@ import type { RatedRun, SentimentSummary } from './thread.models';
  * count them; ownership is checked in the WHERE clause of the statement that reads or writes, and
  * someone else's run or thread is reported exactly like a missing one.
  *
- * Every method is ONE statement and idempotent. Arguments are validated first
- * (`InvalidInputError` naming the field); database errors propagate unchanged (the original
- * turned an outage into "run not found").
+ * Every method is ONE statement and idempotent, retried whole on transient errors through
+ * `RetryPolicy`. Arguments are validated first (`InvalidInputError` naming the field); other
+ * database errors propagate unchanged (the original turned an outage into "run not found").
  *
  * @example
  * await sentiments.setSentiment(userEmail, runId, true);   // up; false = down, null = clear
@@ -23,6 +24,7 @@ import type { RatedRun, SentimentSummary } from './thread.models';
 export class SentimentService {
   constructor(
     @Inject(getCheckpointerDbToken()) private readonly db: Kysely<CheckpointerDatabase>,
+    private readonly retry: RetryPolicy,
   ) {}
 
   /**
@@ -39,7 +41,7 @@ export class SentimentService {
     const email = parseUserEmail(userEmail);
     const id = parseRunId(runId);
     const value = parseSentiment(sentiment);
-    const row = await this.db
+    const query = this.db
       .updateTable('users_threads_runs as r')
       .from('users_threads as t')
       .set((eb) => ({
@@ -59,8 +61,11 @@ export class SentimentService {
         'r.created_at',
         'r.sentiment',
         'r.sentiment_at',
-      ])
-      .executeTakeFirst();
+      ]);
+    const row = await this.retry.run(() => query.executeTakeFirst(), {
+      idempotent: true,
+      operation: 'sentiment.setSentiment',
+    });
     if (row === undefined) throw new RunNotFoundError(id);
     return {
       runId: row.run_id,
@@ -82,7 +87,7 @@ export class SentimentService {
     const email = parseUserEmail(userEmail);
     const id = parseThreadId(threadId);
     // The outer join yields one row for an owned thread with no rating, none for no thread.
-    const rows = await this.db
+    const query = this.db
       .selectFrom('users_threads as t')
       .leftJoin('users_threads_runs as r', (join) =>
         join.onRef('r.thread_id', '=', 't.thread_id').on('r.sentiment', 'is not', null),
@@ -91,8 +96,11 @@ export class SentimentService {
       .where('t.thread_id', '=', id)
       .where('t.owner_email', '=', email)
       .orderBy('r.created_at')
-      .orderBy('r.run_id')
-      .execute();
+      .orderBy('r.run_id');
+    const rows = await this.retry.run(() => query.execute(), {
+      idempotent: true,
+      operation: 'sentiment.getSentiments',
+    });
     if (rows.length === 0) throw new ThreadNotFoundError(id);
     const ratings: Record<string, boolean> = {};
     for (const { run_id, sentiment } of rows) {
@@ -122,7 +130,13 @@ export class SentimentService {
       ])
       .where('t.owner_email', '=', email);
     if (id !== undefined) query = query.where('t.thread_id', '=', id);
-    const { rows, up, down, unrated } = await query.executeTakeFirstOrThrow();
+    const { rows, up, down, unrated } = await this.retry.run(
+      () => query.executeTakeFirstOrThrow(),
+      {
+        idempotent: true,
+        operation: 'sentiment.summarize',
+      },
+    );
     if (id !== undefined && rows === 0) throw new ThreadNotFoundError(id);
     return { up, down, unrated };
   }

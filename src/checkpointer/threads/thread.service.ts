@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { ResolvedCheckpointerOptions } from '../checkpointer.options';
 import { getCheckpointerDbToken, getCheckpointerOptionsToken } from '../checkpointer.tokens';
+import { RetryPolicy } from '../resilience/retry.policy';
 import type { CheckpointerDatabase } from '../schema/database';
 import { deleteOwnedThread } from './delete-thread.query';
 import { insertRun, selectSameRun, type RunToRecord } from './record-run.query';
@@ -40,8 +41,9 @@ import type {
  *
  * Arguments are validated first (`InvalidInputError` naming the field; nothing is read or
  * written). Then each method does its whole unit of work in one statement or one transaction, so
- * it can be retried as a whole; each says whether that is safe (idempotent). Database errors
- * propagate unchanged: an outage is never an empty list, a zero or a made-up run id.
+ * it is retried as a whole on transient errors through `RetryPolicy` (only when the error proves
+ * nothing reached the server, for the one non-idempotent method). Other database errors propagate
+ * unchanged: an outage is never an empty list, a zero or a made-up run id.
  *
  * @example
  * const { runId } = await threads.recordRun({ userEmail, threadId, prompt });
@@ -55,6 +57,7 @@ export class ThreadService {
   constructor(
     @Inject(getCheckpointerDbToken()) private readonly db: Kysely<CheckpointerDatabase>,
     @Inject(getCheckpointerOptionsToken()) options: ResolvedCheckpointerOptions,
+    private readonly retry: RetryPolicy,
   ) {
     this.maxPromptLength = options.threads.maxPromptLength;
   }
@@ -77,17 +80,21 @@ export class ThreadService {
     // Fixed here, outside the unit of work, so that a retried attempt records the same run.
     const runId = input.runId === undefined ? randomUUID() : parseRunId(input.runId);
     const run: RunToRecord = { userEmail, threadId, prompt, runId, title: titleFromPrompt(prompt) };
-    return this.db.transaction().execute(async (trx) => {
-      const recorded = await insertRun(trx, run).executeTakeFirst();
-      if (recorded === undefined) {
-        const same = await selectSameRun(trx, run).executeTakeFirst();
-        if (same === undefined) throw new RunConflictError(run.runId);
-        return { runId: same.run_id, threadId: run.threadId, createdAt: same.created_at };
-      }
-      // Throwing rolls the transaction back, and with it the run just inserted.
-      if (recorded.owned_thread === null) throw new ThreadNotFoundError(run.threadId);
-      return { runId: recorded.run_id, threadId: run.threadId, createdAt: recorded.created_at };
-    });
+    return this.retry.run(
+      () =>
+        this.db.transaction().execute(async (trx) => {
+          const recorded = await insertRun(trx, run).executeTakeFirst();
+          if (recorded === undefined) {
+            const same = await selectSameRun(trx, run).executeTakeFirst();
+            if (same === undefined) throw new RunConflictError(run.runId);
+            return { runId: same.run_id, threadId: run.threadId, createdAt: same.created_at };
+          }
+          // Throwing rolls the transaction back, and with it the run just inserted.
+          if (recorded.owned_thread === null) throw new ThreadNotFoundError(run.threadId);
+          return { runId: recorded.run_id, threadId: run.threadId, createdAt: recorded.created_at };
+        }),
+      { idempotent: true, operation: 'threads.recordRun' },
+    );
   }
 
   /**
@@ -113,13 +120,13 @@ export class ThreadService {
     });
     const cursor = options.cursor === undefined ? undefined : decodeThreadCursor(options.cursor);
     // One more row than asked tells whether there is a next page.
-    const { rows, asOf } =
-      cursor === undefined
-        ? await readFirstPage(this.db, email, limit + 1)
-        : {
-            rows: await readNextPage(this.db, email, cursor, limit + 1),
-            asOf: cursor.asOf,
-          };
+    const { rows, asOf } = await this.retry.run(
+      async () =>
+        cursor === undefined
+          ? readFirstPage(this.db, email, limit + 1)
+          : { rows: await readNextPage(this.db, email, cursor, limit + 1), asOf: cursor.asOf },
+      { idempotent: true, operation: 'threads.listThreads' },
+    );
     const items = rows.slice(0, limit);
     const last = items.at(-1);
     const nextCursor =
@@ -155,7 +162,10 @@ export class ThreadService {
       fallback: 1,
     });
     const offset = (page - 1) * limit;
-    const rows = await selectOffsetPage(this.db, email, offset, limit).execute();
+    const rows = await this.retry.run(
+      () => selectOffsetPage(this.db, email, offset, limit).execute(),
+      { idempotent: true, operation: 'threads.listThreadsPage' },
+    );
     const total = rows[0]?.total ?? 0;
     const items = rows.filter(hasThread).map(toThreadSummary);
     return { items, total, page, limit, hasMore: offset + items.length < total };
@@ -164,9 +174,11 @@ export class ThreadService {
   /** How many threads the user owns: one index lookup, however many. Idempotent (read-only). */
   async countThreads(userEmail: string): Promise<number> {
     const email = parseUserEmail(userEmail);
-    const row = await this.db
-      .selectNoFrom((eb) => threadCount(eb, email).as('total'))
-      .executeTakeFirstOrThrow();
+    const row = await this.retry.run(
+      () =>
+        this.db.selectNoFrom((eb) => threadCount(eb, email).as('total')).executeTakeFirstOrThrow(),
+      { idempotent: true, operation: 'threads.countThreads' },
+    );
     return row.total;
   }
 
@@ -179,7 +191,7 @@ export class ThreadService {
   async getThread(userEmail: string, threadId: string): Promise<ThreadDetail> {
     const email = parseUserEmail(userEmail);
     const id = parseThreadId(threadId);
-    const row = await this.db
+    const query = this.db
       .selectFrom('users_threads as t')
       .select(THREAD_SUMMARY_COLUMNS.map((column) => `t.${column}` as const))
       .select((eb) =>
@@ -193,8 +205,11 @@ export class ThreadService {
         ).as('runs'),
       )
       .where('t.thread_id', '=', id)
-      .where('t.owner_email', '=', email)
-      .executeTakeFirst();
+      .where('t.owner_email', '=', email);
+    const row = await this.retry.run(() => query.executeTakeFirst(), {
+      idempotent: true,
+      operation: 'threads.getThread',
+    });
     if (row === undefined) throw new ThreadNotFoundError(id);
     return {
       ...toThreadSummary(row),
@@ -218,13 +233,16 @@ export class ThreadService {
     const email = parseUserEmail(userEmail);
     const id = parseThreadId(threadId);
     const newTitle = parseTitle(title);
-    const row = await this.db
+    const query = this.db
       .updateTable('users_threads')
       .set({ title: newTitle })
       .where('thread_id', '=', id)
       .where('owner_email', '=', email)
-      .returning(THREAD_SUMMARY_COLUMNS)
-      .executeTakeFirst();
+      .returning(THREAD_SUMMARY_COLUMNS);
+    const row = await this.retry.run(() => query.executeTakeFirst(), {
+      idempotent: true,
+      operation: 'threads.renameThread',
+    });
     if (row === undefined) throw new ThreadNotFoundError(id);
     return toThreadSummary(row);
   }
@@ -242,7 +260,11 @@ export class ThreadService {
   async deleteThread(userEmail: string, threadId: string): Promise<ThreadDeletionCounts> {
     const email = parseUserEmail(userEmail);
     const id = parseThreadId(threadId);
-    const counts = await deleteOwnedThread(this.db, email, id).executeTakeFirstOrThrow();
+    // Not idempotent: retried only when the statement provably never reached the server.
+    const counts = await this.retry.run(
+      () => deleteOwnedThread(this.db, email, id).executeTakeFirstOrThrow(),
+      { idempotent: false, operation: 'threads.deleteThread' },
+    );
     if (counts.users_threads === 0) throw new ThreadNotFoundError(id);
     return counts;
   }
