@@ -11,7 +11,11 @@ import {
   RunConflictError,
   RunNotFoundError,
   ThreadNotFoundError,
+  classifyDatabaseError,
 } from '../../checkpointer';
+
+/** `Retry-After` when the database is temporarily unavailable. */
+const RETRY_AFTER_SECONDS = 2;
 
 /** What the filter needs of Express's response. */
 interface HttpResponse {
@@ -29,7 +33,8 @@ interface ApiError {
 
 /**
  * Maps the library's typed errors to HTTP: invalid input 400 (naming the field), not found or not
- * yours 404 (the same answer, so nobody learns about other users' threads), run conflict 409.
+ * yours 404 (the same answer, so nobody learns about other users' threads), run conflict 409,
+ * a transient database error after retries or pool exhaustion 503 with `Retry-After`.
  * Anything unexpected is a 500 whose body carries no stack trace and no SQL; it is logged here.
  */
 @Catch()
@@ -64,6 +69,17 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     if (error instanceof RunConflictError) {
       return answer(HttpStatus.CONFLICT, 'Conflict', error.message);
+    }
+    // Retries spent on a transient error, or no connection free: tell the client to come back.
+    if (classifyDatabaseError(error).kind !== 'permanent') {
+      return {
+        ...answer(
+          HttpStatus.SERVICE_UNAVAILABLE,
+          'Service Unavailable',
+          'the database is temporarily unavailable; retry later',
+        ),
+        retryAfterSeconds: RETRY_AFTER_SECONDS,
+      };
     }
     this.logger.error(
       `unhandled ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,

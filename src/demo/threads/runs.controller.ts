@@ -1,6 +1,6 @@
 import { Body, Controller, Param, Put, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { SentimentService } from '../../checkpointer';
+import { Retryable, SentimentService } from '../../checkpointer';
 import { UserEmail } from '../auth/authenticated-user';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { RunIdParams, SentimentBody } from './thread.requests';
@@ -9,6 +9,7 @@ import { RunIdParams, SentimentBody } from './thread.requests';
 @ApiTags('runs')
 @ApiBearerAuth()
 @UseGuards(JwtAuthGuard)
+@Retryable()
 @Controller('runs')
 export class RunsController {
   constructor(private readonly sentiments: SentimentService) {}

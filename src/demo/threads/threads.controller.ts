@@ -13,7 +13,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { SentimentService, ThreadService } from '../../checkpointer';
+import { Retryable, SentimentService, ThreadService } from '../../checkpointer';
 import { UserEmail } from '../auth/authenticated-user';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { CHAT_GRAPH, type ChatGraph, type ChatMessage } from '../graph/chat-graph';
@@ -29,6 +29,7 @@ import { toThreadDetail, toThreadItem } from './thread.responses';
 @ApiTags('threads')
 @ApiBearerAuth()
 @UseGuards(JwtAuthGuard)
+@Retryable()
 @Controller('threads')
 export class ThreadsController {
   constructor(

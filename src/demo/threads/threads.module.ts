@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { RetryInterceptor } from '../../checkpointer';
 import { AuthModule } from '../auth/auth.module';
 import { ChatGraphModule } from '../graph/chat-graph.module';
 import { RunsController } from './runs.controller';
@@ -8,5 +10,7 @@ import { ThreadsController } from './threads.controller';
 @Module({
   imports: [AuthModule, ChatGraphModule],
   controllers: [ThreadsController, RunsController],
+  // Handlers marked @Retryable() ride out transient database errors, or answer 503 + Retry-After.
+  providers: [{ provide: APP_INTERCEPTOR, useExisting: RetryInterceptor }],
 })
 export class ThreadsModule {}
