@@ -217,5 +217,7 @@ describe('CheckpointerMetrics', () => {
     });
     running.get(PoolManager).recreate('test');
     expect(metrics.snapshot().pool.recreations).toBe(1);
+    // The same numbers, straight from the module.
+    expect(running.get(CheckpointerModule).metrics()).toEqual(metrics.snapshot());
   });
 });

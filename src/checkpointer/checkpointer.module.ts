@@ -11,7 +11,10 @@ import {
 import { ConnectionProvider } from './connection/connection.provider';
 import { PoolManager } from './connection/pool.manager';
 import { CheckpointerHealthIndicator } from './health/checkpointer.health';
-import { CheckpointerMetrics } from './health/checkpointer.metrics';
+import {
+  CheckpointerMetrics,
+  type CheckpointerMetricsSnapshot,
+} from './health/checkpointer.metrics';
 import { SchemaStatusCache } from './health/schema-status.cache';
 import { RetryInterceptor } from './resilience/retry.interceptor';
 import { RetryPolicy } from './resilience/retry.policy';
@@ -70,4 +73,18 @@ import { ThreadService } from './threads/thread.service';
     CheckpointerMetrics,
   ],
 })
-export class CheckpointerModule extends ConfigurableCheckpointerModule {}
+export class CheckpointerModule extends ConfigurableCheckpointerModule {
+  constructor(private readonly metricsSource: CheckpointerMetrics) {
+    super();
+  }
+
+  /**
+   * The module's numbers for your monitoring: pool counters, retries, give-ups, pool
+   * recreations, saver kind and migration versions. Never waits on the database.
+   *
+   * @example app.get(CheckpointerModule).metrics().pool.waiting
+   */
+  metrics(): CheckpointerMetricsSnapshot {
+    return this.metricsSource.snapshot();
+  }
+}
