@@ -1,11 +1,54 @@
 import { randomInt } from 'node:crypto';
+import type { RunnableConfig } from '@langchain/core/runnables';
+import type {
+  ChannelVersions,
+  Checkpoint,
+  CheckpointMetadata,
+  PendingWrite,
+  SerializerProtocol,
+} from '@langchain/langgraph-checkpoint';
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
+import type pg from 'pg';
+import { SingleStatementWrites } from './single-statement-writes';
 
 /**
  * The saver this module provides: upstream `PostgresSaver`, subclassed (never forked) so the
  * official conformance suite keeps proving it. It runs over `PoolManager`'s borrowed pool.
  */
 export class PostgresCheckpointer extends PostgresSaver {
+  private readonly singleStatementWrites: SingleStatementWrites;
+
+  /** Same arguments as upstream `PostgresSaver`; `options.schema` defaults to `'public'`. */
+  constructor(pool: pg.Pool, serde?: SerializerProtocol, options?: { schema?: string }) {
+    super(pool, serde, options);
+    this.singleStatementWrites = new SingleStatementWrites(pool, options?.schema ?? 'public', {
+      dumpBlobs: (...args) => this._dumpBlobs(...args),
+      dumpCheckpoint: (checkpoint) => this._dumpCheckpoint(checkpoint),
+      dumpMetadata: (metadata) => this._dumpMetadata(metadata),
+      dumpWrites: (...args) => this._dumpWrites(...args),
+    });
+  }
+
+  // Single-round-trip writes: one statement per call instead of a checkout, BEGIN, a statement
+  // per row and COMMIT. Same rows, same tables (see single-statement-writes.ts).
+
+  override put(
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    newVersions: ChannelVersions,
+  ): Promise<RunnableConfig> {
+    return this.singleStatementWrites.put(config, checkpoint, metadata, newVersions);
+  }
+
+  override putWrites(
+    config: RunnableConfig,
+    writes: PendingWrite[],
+    taskId: string,
+  ): Promise<void> {
+    return this.singleStatementWrites.putWrites(config, writes, taskId);
+  }
+
   /**
    * Channel versions that are unique per write, not just per step.
    *
