@@ -9,6 +9,7 @@ import type {
 } from '@langchain/langgraph-checkpoint';
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import type pg from 'pg';
+import { withFastByteaArrays } from './fast-bytea-arrays';
 import { SingleStatementWrites } from './single-statement-writes';
 
 /**
@@ -20,7 +21,9 @@ export class PostgresCheckpointer extends PostgresSaver {
 
   /** Same arguments as upstream `PostgresSaver`; `options.schema` defaults to `'public'`. */
   constructor(pool: pg.Pool, serde?: SerializerProtocol, options?: { schema?: string }) {
-    super(pool, serde, options);
+    // Upstream's reads go through a view of the pool that decodes their bytea[] results ~4x
+    // faster (fast-bytea-arrays.ts); their SQL and code are untouched.
+    super(withFastByteaArrays(pool), serde, options);
     this.singleStatementWrites = new SingleStatementWrites(pool, options?.schema ?? 'public', {
       dumpBlobs: (...args) => this._dumpBlobs(...args),
       dumpCheckpoint: (checkpoint) => this._dumpCheckpoint(checkpoint),
