@@ -144,8 +144,8 @@ function verdicts(loopback: readonly Measured[], latency: readonly Measured[]): 
       `no operation slower than upstream: ${slower.length === 0 ? 'none slower' : `slower: ${slower.join('; ')}`}`,
     ),
     '',
-    "Reads (`getTuple`, `list`) run upstream's own code, inherited unchanged, so their ratio measures " +
-      'noise; a ratio below 1.00 there is reported all the same.',
+    "Reads (`getTuple`, `list`) run upstream's code and SQL in both; ours decodes their `bytea[]` " +
+      "results with `src/checkpointer/saver/fast-bytea-arrays.ts` instead of pg's generic array parser.",
   ];
 }
 
