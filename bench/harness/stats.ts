@@ -21,6 +21,16 @@ export function summarize(samples: readonly number[]): Summary {
 }
 
 /**
+ * Repeated runs of one measurement: the median of the runs' medians (a burst of load spoils one
+ * run, not the figure), and the p95 of all their samples together.
+ */
+export function summarizeRuns(runs: readonly (readonly number[])[]): Summary {
+  const medians = runs.map((run) => summarize(run).median);
+  const all = runs.flat();
+  return { median: summarize(medians).median, p95: summarize(all).p95, n: all.length };
+}
+
+/**
  * How many times better ours is than the baseline: `baseline / ours` for times (lower is
  * better), `ours / baseline` for rates (higher is better). Above 1: ours is better.
  */

@@ -5,7 +5,7 @@ import { type ResultTable, ms, ratio } from '../harness/format';
 import { bootOurs, upstreamSaver } from '../harness/savers';
 import type { BenchContext, Scenario, ScenarioResult } from '../harness/scenario';
 import { statementsSentBy } from '../harness/statement-counter';
-import { type Summary, speedup, summarize } from '../harness/stats';
+import { type Summary, speedup, summarizeRuns } from '../harness/stats';
 import { type SamplingPlan, timeAlternately } from '../harness/timing';
 import { CheckpointChain } from '../harness/workload';
 
@@ -62,36 +62,58 @@ async function operationsOf(
   ]);
 }
 
+/** Samples per run and how many runs: each run times every operation in turn. */
+interface RunPlan {
+  readonly runs: number;
+  readonly warmup: number;
+  readonly iterations: number;
+}
+
+/**
+ * Times every operation, ours and upstream's alternately, in `plan.runs` runs that each go
+ * through all operations, so a burst of load on the machine spoils one run of a few operations
+ * rather than every sample of one.
+ */
 async function measure(
   context: BenchContext,
   ours: BaseCheckpointSaver,
   upstream: BaseCheckpointSaver,
   readIds: readonly string[],
-  plan: SamplingPlan,
+  plan: RunPlan,
   network: string,
 ): Promise<Measured[]> {
   const mine = await operationsOf(ours, `ours-${network}`, readIds);
   const theirs = await operationsOf(upstream, `upstream-${network}`, readIds);
-  const results: Measured[] = [];
+  const runs = new Map<string, { ours: number[][]; baseline: number[][] }>();
+  const statements = new Map<string, string>();
   for (const [label, run] of mine) {
-    context.progress(`${network}: ${label}`);
-    const baselineRun = theirs.get(label)!;
-    const counts = [
+    const sent = [
       (await statementsSentBy(run)).length,
-      (await statementsSentBy(baselineRun)).length,
+      (await statementsSentBy(theirs.get(label)!)).length,
     ];
-    const samples = await timeAlternately(run, baselineRun, plan);
-    const o = summarize(samples.ours);
-    const b = summarize(samples.baseline);
-    results.push({
+    statements.set(label, `${sent[0]} / ${sent[1]}`);
+    runs.set(label, { ours: [], baseline: [] });
+  }
+  for (let r = 0; r < plan.runs; r += 1) {
+    context.progress(`${network}: run ${r + 1}/${plan.runs}`);
+    for (const [label, run] of mine) {
+      const sampling: SamplingPlan = { warmup: plan.warmup, iterations: plan.iterations };
+      const samples = await timeAlternately(run, theirs.get(label)!, sampling);
+      runs.get(label)!.ours.push(samples.ours);
+      runs.get(label)!.baseline.push(samples.baseline);
+    }
+  }
+  return [...mine.keys()].map((label) => {
+    const o = summarizeRuns(runs.get(label)!.ours);
+    const b = summarizeRuns(runs.get(label)!.baseline);
+    return {
       label,
       ours: o,
       baseline: b,
       speedup: speedup(o.median, b.median, 'lower'),
-      statements: `${counts[0]} / ${counts[1]}`,
-    });
-  }
-  return results;
+      statements: statements.get(label)!,
+    };
+  });
 }
 
 function table(title: string, results: readonly Measured[]): ResultTable {
@@ -182,7 +204,7 @@ export const saverOperations: Scenario = {
         direct.saver,
         upstreamDirect.saver,
         readIds,
-        { warmup: quick ? 5 : 50, iterations: quick ? 20 : 400 },
+        quick ? { runs: 1, warmup: 5, iterations: 20 } : { runs: 5, warmup: 10, iterations: 100 },
         'loopback',
       );
 
@@ -197,7 +219,7 @@ export const saverOperations: Scenario = {
         viaProxy.saver,
         upstreamViaProxy.saver,
         readIds,
-        { warmup: quick ? 3 : 10, iterations: quick ? 10 : 120 },
+        quick ? { runs: 1, warmup: 2, iterations: 10 } : { runs: 5, warmup: 3, iterations: 30 },
         'latency',
       );
 
@@ -207,8 +229,9 @@ export const saverOperations: Scenario = {
           table('Through a TCP proxy adding 1 ms each way (`test/support/tcp-proxy.ts`)', latency),
         ],
         notes: [
-          'Each figure is the latency of one call; median and p95 over the samples, ours and upstream ' +
-            'timed alternately. Payload: a 20-message conversation (~7 kB JSON) plus small channels ' +
+          'Each figure is the latency of one call, ours and upstream timed alternately, in 5 runs ' +
+            "that each time every operation in turn: the median of the 5 runs' medians, and the p95 " +
+            'of all samples. Payload: a 20-message conversation (~7 kB JSON) plus small channels ' +
             '(~200 B). Reads hit a thread of 30 checkpoints with 2 pending writes each. ' +
             '"statements" counts what the pg driver sent for one call (BEGIN and COMMIT included).',
           '',
