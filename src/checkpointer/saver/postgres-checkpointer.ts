@@ -35,6 +35,7 @@ export class PostgresCheckpointer extends PostgresSaver {
   // Single-round-trip writes: one statement per call instead of a checkout, BEGIN, a statement
   // per row and COMMIT. Same rows, same tables (see single-statement-writes.ts).
 
+  /** Upstream `put` (same rows, errors and result) as ONE statement: one round trip. */
   override put(
     config: RunnableConfig,
     checkpoint: Checkpoint,
@@ -44,6 +45,7 @@ export class PostgresCheckpointer extends PostgresSaver {
     return this.singleStatementWrites.put(config, checkpoint, metadata, newVersions);
   }
 
+  /** Upstream `putWrites` (same rows and errors) as ONE statement: one round trip. */
   override putWrites(
     config: RunnableConfig,
     writes: PendingWrite[],
