@@ -47,19 +47,25 @@ describe('withFastByteaArrays', () => {
   });
 
   it("falls back to pg's parser when the server sends bytea in escape format", async () => {
-    const escaping = new pg.Pool({
-      connectionString: database.url,
-      max: 1,
-      options: '-c bytea_output=escape',
-    });
+    // One transaction on one connection (so it holds through a transaction pooler too).
+    const client = await pool.connect();
     try {
+      await client.query(`BEGIN`);
+      await client.query(`SET LOCAL bytea_output = 'escape'`);
       const values = [[Buffer.from([0, 1, 92, 255])], [Buffer.from('x')], [null]];
-      const expected = (await escaping.query(AGGREGATE, values)).rows;
-      const fast = await withFastByteaArrays(escaping).query(AGGREGATE, values);
+      const raw = await client.query({
+        text: AGGREGATE,
+        values,
+        types: { getTypeParser: () => String },
+      });
+      expect(parseHexByteaArray(raw.rows[0].agg)).toBeUndefined(); // not hex: the fallback runs
+      const expected = (await client.query(AGGREGATE, values)).rows;
+      const fast = await withFastByteaArrays(client as unknown as pg.Pool).query(AGGREGATE, values);
       expect(expected[0].agg[0][0]).toEqual(Buffer.from([0, 1, 92, 255]));
       expect(fast.rows).toEqual(expected);
     } finally {
-      await escaping.end();
+      await client.query('ROLLBACK');
+      client.release();
     }
   });
 
