@@ -10,7 +10,7 @@
 import 'reflect-metadata';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TEST_DATABASE_URL } from '../test/support/database';
+import { BENCH_SERVER_URL } from './harness/database';
 import { markdownTable } from './harness/format';
 import { describeMachine, machineLine } from './harness/machine';
 import { print, progress } from './harness/output';
@@ -47,7 +47,7 @@ async function runScenario(
 ): Promise<ResultSection> {
   print(`\n## ${scenario.number}. ${scenario.title}\n`);
   const started = performance.now();
-  const result = await scenario.run({ serverUrl: TEST_DATABASE_URL, quick, progress });
+  const result = await scenario.run({ serverUrl: BENCH_SERVER_URL, quick, progress });
   const seconds = ((performance.now() - started) / 1000).toFixed(0);
   const lines = [
     `## ${scenario.number}. ${scenario.title}`,
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     process.exitCode = parsed.failed ? 2 : 0;
     return;
   }
-  const machine = machineLine(await describeMachine(TEST_DATABASE_URL));
+  const machine = machineLine(await describeMachine(BENCH_SERVER_URL));
   print(`# Benchmarks${parsed.quick ? ' (--quick: few samples, numbers not kept)' : ''}\n`);
   print(`Machine: ${machine}`);
   const sections: ResultSection[] = [];

@@ -1,6 +1,6 @@
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from '../../test/support/database';
+import { type BenchDatabase, createBenchDatabase } from '../harness/database';
 import { count, ms, ratio } from '../harness/format';
 import { bootOurs } from '../harness/savers';
 import type { Scenario, ScenarioResult } from '../harness/scenario';
@@ -11,7 +11,7 @@ import { timed } from '../harness/timing';
 const SCHEMA = 'bench';
 
 /** Records every DDL command of this database (IF NOT EXISTS no-ops included) into `ddl_log`. */
-async function installDdlRecorder(database: TestDatabase): Promise<void> {
+async function installDdlRecorder(database: BenchDatabase): Promise<void> {
   await database.query(`CREATE TABLE public.ddl_log (tag text NOT NULL, query text NOT NULL)`);
   await database.query(`CREATE FUNCTION public.record_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$
     BEGIN INSERT INTO public.ddl_log VALUES (tg_tag, current_query()); END $$`);
@@ -20,7 +20,7 @@ async function installDdlRecorder(database: TestDatabase): Promise<void> {
   );
 }
 
-async function ddlSince(database: TestDatabase): Promise<string[]> {
+async function ddlSince(database: BenchDatabase): Promise<string[]> {
   const { rows } = await database.query<{ tag: string }>(
     `DELETE FROM public.ddl_log RETURNING tag`,
   );
@@ -34,7 +34,7 @@ interface BootSample {
 }
 
 async function sample(
-  database: TestDatabase,
+  database: BenchDatabase,
   boot: () => Promise<() => Promise<void>>,
 ): Promise<BootSample> {
   await ddlSince(database);
@@ -56,7 +56,7 @@ export const boot: Scenario = {
   title: 'Boot with an up-to-date schema',
   baseline: 'a new upstream `PostgresSaver` on a new pool, then `setup()`, as its README boots',
   async run(context): Promise<ScenarioResult> {
-    const database = await createTestDatabase('bench_boot');
+    const database = await createBenchDatabase(context.serverUrl, 'boot');
     const reps = context.quick ? 3 : 25;
     try {
       await (await bootOurs(database.url, SCHEMA)).close(); // migrates: the schema is now current

@@ -1,4 +1,4 @@
-import { createTestDatabase, type TestDatabase } from '../../test/support/database';
+import { type BenchDatabase, createBenchDatabase } from '../harness/database';
 import { ms, ratio } from '../harness/format';
 import { bootOurs, type SaverUnderTest, upstreamSaver } from '../harness/savers';
 import type { Scenario, ScenarioResult } from '../harness/scenario';
@@ -14,7 +14,7 @@ const CHECKPOINTS = 10_000;
  * statements: 3 blobs (500 B) and 2 pending writes (300 B) per checkpoint.
  */
 async function seedThread(
-  database: TestDatabase,
+  database: BenchDatabase,
   threadId: string,
   checkpoints: number,
 ): Promise<void> {
@@ -42,7 +42,7 @@ async function seedThread(
   );
 }
 
-async function rowsOf(database: TestDatabase, threadId: string): Promise<number> {
+async function rowsOf(database: BenchDatabase, threadId: string): Promise<number> {
   const { rows } = await database.query<{ n: number }>(
     `SELECT (SELECT count(*) FROM ${SCHEMA}.checkpoints WHERE thread_id = $1)
           + (SELECT count(*) FROM ${SCHEMA}.checkpoint_blobs WHERE thread_id = $1)
@@ -54,7 +54,7 @@ async function rowsOf(database: TestDatabase, threadId: string): Promise<number>
 
 /** One timed deletion of a freshly seeded thread, on clean (vacuumed) tables. */
 async function deleteOnce(
-  database: TestDatabase,
+  database: BenchDatabase,
   who: SaverUnderTest,
   threadId: string,
 ): Promise<number> {
@@ -75,7 +75,7 @@ export const deleteThread: Scenario = {
   title: `deleteThread of a thread with ${CHECKPOINTS.toLocaleString('en-US')} checkpoints`,
   baseline: 'upstream `PostgresSaver.deleteThread` on the same database and schema',
   async run(context): Promise<ScenarioResult> {
-    const database = await createTestDatabase('bench_delete');
+    const database = await createBenchDatabase(context.serverUrl, 'delete');
     const reps = context.quick ? 1 : 7;
     const ours = await bootOurs(database.url, SCHEMA);
     const upstream = upstreamSaver(database.url, SCHEMA);

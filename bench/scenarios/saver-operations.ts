@@ -1,5 +1,5 @@
 import type { BaseCheckpointSaver, CheckpointTuple } from '@langchain/langgraph-checkpoint';
-import { createTestDatabase } from '../../test/support/database';
+import { createBenchDatabase } from '../harness/database';
 import { TcpProxy } from '../../test/support/tcp-proxy';
 import { type ResultTable, ms, ratio } from '../harness/format';
 import { bootOurs, upstreamSaver } from '../harness/savers';
@@ -178,7 +178,7 @@ export const saverOperations: Scenario = {
   title: 'Saver operations',
   baseline: 'upstream `PostgresSaver` 1.0.5 on the same database and schema',
   async run(context): Promise<ScenarioResult> {
-    const database = await createTestDatabase('bench_saver');
+    const database = await createBenchDatabase(context.serverUrl, 'saver');
     const proxy = await TcpProxy.start({
       host: new URL(database.url).hostname,
       port: Number(new URL(database.url).port || 5432),

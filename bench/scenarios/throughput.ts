@@ -5,7 +5,7 @@ import {
   MemorySaver,
 } from '@langchain/langgraph-checkpoint';
 import type { RunnableConfig } from '@langchain/core/runnables';
-import { createTestDatabase, type TestDatabase } from '../../test/support/database';
+import { type BenchDatabase, createBenchDatabase } from '../harness/database';
 import { chatGraph } from '../harness/chat-graph';
 import { count, ms, ratio } from '../harness/format';
 import { findPgbench, pgbenchTps } from '../harness/pgbench';
@@ -112,7 +112,7 @@ async function race(
 
 async function pgbenchMedian(
   context: BenchContext,
-  database: TestDatabase,
+  database: BenchDatabase,
   concurrency: number,
   rounds: number,
   seconds: number,
@@ -135,7 +135,7 @@ export const throughput: Scenario = {
     'upstream `PostgresSaver` 1.0.5 (same graph, same pool size); `pgbench` one-statement write ' +
     "transactions as the server's ceiling; LangGraph's `MemorySaver` as the no-database ceiling",
   async run(context): Promise<ScenarioResult> {
-    const database = await createTestDatabase('bench_throughput');
+    const database = await createBenchDatabase(context.serverUrl, 'throughput');
     const rounds = context.quick ? 1 : 3;
     const seconds = context.quick ? 1 : 5;
     const ours = await bootOurs(database.url, SCHEMA, { pool: { max: 32 } });
