@@ -136,8 +136,8 @@ export const throughput: Scenario = {
     "transactions as the server's ceiling; LangGraph's `MemorySaver` as the no-database ceiling",
   async run(context): Promise<ScenarioResult> {
     const database = await createBenchDatabase(context.serverUrl, 'throughput');
-    const rounds = context.quick ? 1 : 3;
-    const seconds = context.quick ? 1 : 5;
+    const rounds = context.quick ? 1 : 5;
+    const seconds = context.quick ? 1 : 4;
     const ours = await bootOurs(database.url, SCHEMA, { pool: { max: 32 } });
     const upstream = upstreamSaver(database.url, SCHEMA, 32);
     const memory = new CountingMemorySaver();
