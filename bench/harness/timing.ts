@@ -1,0 +1,39 @@
+/** Samples (milliseconds) of ours and the baseline, taken alternately. */
+export interface PairedSamples {
+  readonly ours: number[];
+  readonly baseline: number[];
+}
+
+/** How many calls to discard, then to time. */
+export interface SamplingPlan {
+  readonly warmup: number;
+  readonly iterations: number;
+}
+
+/** Milliseconds `fn` took. */
+export async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await fn();
+  return performance.now() - started;
+}
+
+/**
+ * Times `ours` and `baseline` one call each per iteration, alternating which goes first, so
+ * drifts in machine load, caches and table size hit both alike.
+ */
+export async function timeAlternately(
+  ours: () => Promise<unknown>,
+  baseline: () => Promise<unknown>,
+  plan: SamplingPlan,
+): Promise<PairedSamples> {
+  const samples: PairedSamples = { ours: [], baseline: [] };
+  for (let i = 0; i < plan.warmup + plan.iterations; i += 1) {
+    const pair = i % 2 === 0 ? [ours, baseline] : [baseline, ours];
+    const first = await timed(pair[0]);
+    const second = await timed(pair[1]);
+    if (i < plan.warmup) continue;
+    samples.ours.push(i % 2 === 0 ? first : second);
+    samples.baseline.push(i % 2 === 0 ? second : first);
+  }
+  return samples;
+}

@@ -1,0 +1,110 @@
+import type { RunnableConfig } from '@langchain/core/runnables';
+import {
+  type ChannelVersions,
+  type Checkpoint,
+  type CheckpointMetadata,
+  type PendingWrite,
+  WRITES_IDX_MAP,
+} from '@langchain/langgraph-checkpoint';
+import type pg from 'pg';
+import {
+  type BlobRow,
+  type WriteRow,
+  putCheckpointStatement,
+  putWritesStatement,
+} from './write-statements';
+
+/**
+ * The saver's serialization, i.e. upstream `PostgresSaver`'s protected `_dump*` methods, bound.
+ * Reusing them keeps the bytes we store identical to upstream's.
+ */
+export interface CheckpointRowSerializer {
+  dumpBlobs(
+    threadId: string,
+    checkpointNs: string,
+    values: Record<string, unknown>,
+    versions: ChannelVersions,
+  ): Promise<BlobRow[]>;
+  dumpCheckpoint(checkpoint: Checkpoint): Record<string, unknown>;
+  dumpMetadata(metadata: CheckpointMetadata): Promise<unknown>;
+  dumpWrites(
+    threadId: string,
+    checkpointNs: string,
+    checkpointId: string,
+    taskId: string,
+    writes: [string, unknown][],
+  ): Promise<WriteRow[]>;
+}
+
+/**
+ * The ids upstream reads from `config.configurable`, typed as upstream assumes them. Upstream
+ * does not validate them: a missing one reaches the statement as NULL and fails its NOT NULL
+ * constraint, rejecting the call with nothing stored. So do we.
+ */
+interface ConfigurableIds {
+  readonly thread_id: string;
+  readonly checkpoint_ns?: string;
+  readonly checkpoint_id?: string;
+}
+
+/**
+ * `put` and `putWrites` in one round trip each. Upstream checks out a client and sends BEGIN, one
+ * INSERT per row and COMMIT (N+3 and W+2 statements); here each call is one `pool.query` of one
+ * statement, atomic by itself, that writes the same rows into the same tables with the same
+ * conflict handling, so a database written by either saver is read correctly by the other.
+ * Everything is serialized before the statement is sent, never while a connection is held.
+ */
+export class SingleStatementWrites {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly schema: string,
+    private readonly serializer: CheckpointRowSerializer,
+  ) {}
+
+  /** Upstream `PostgresSaver.put`, same arguments, errors and result, in one statement. */
+  async put(
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    newVersions: ChannelVersions,
+  ): Promise<RunnableConfig> {
+    if (config.configurable === undefined) {
+      throw new Error(`Missing "configurable" field in "config" param`);
+    }
+    const { thread_id, checkpoint_ns = '', checkpoint_id } = config.configurable as ConfigurableIds;
+    const [blobs, serializedMetadata] = await Promise.all([
+      this.serializer.dumpBlobs(thread_id, checkpoint_ns, checkpoint.channel_values, newVersions),
+      this.serializer.dumpMetadata(metadata),
+    ]);
+    const statement = putCheckpointStatement(
+      this.schema,
+      {
+        threadId: thread_id,
+        checkpointNs: checkpoint_ns,
+        checkpointId: checkpoint.id,
+        parentCheckpointId: checkpoint_id,
+        checkpoint: this.serializer.dumpCheckpoint(checkpoint),
+        metadata: serializedMetadata,
+      },
+      blobs,
+    );
+    await this.pool.query(statement.text, statement.values);
+    return { configurable: { thread_id, checkpoint_ns, checkpoint_id: checkpoint.id } };
+  }
+
+  /** Upstream `PostgresSaver.putWrites`, same arguments and errors, in one statement. */
+  async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string): Promise<void> {
+    // Upstream's choice, `in` included: special channels alone are upserted, anything else inserted.
+    const upsert = writes.every((w) => w[0] in WRITES_IDX_MAP);
+    const ids = (config.configurable ?? {}) as Partial<ConfigurableIds>;
+    const rows = await this.serializer.dumpWrites(
+      ids.thread_id as string,
+      ids.checkpoint_ns as string,
+      ids.checkpoint_id as string,
+      taskId,
+      writes,
+    );
+    const statement = putWritesStatement(this.schema, rows, upsert);
+    if (statement !== undefined) await this.pool.query(statement.text, statement.values);
+  }
+}
