@@ -14,6 +14,9 @@ module.exports = async () => {
       '<rootDir>/test/module.spec.ts',
       '<rootDir>/test/conformance.spec.ts',
       '<rootDir>/test/langgraph.spec.ts',
+      // Single-round-trip writes and the native bytea[] decoding of reads.
+      '<rootDir>/test/single-statement-writes.spec.ts',
+      '<rootDir>/test/fast-bytea-arrays.spec.ts',
       // ThreadService / SentimentService suites, wherever they live.
       '<rootDir>/test/threads/**/*.spec.ts',
       '<rootDir>/test/**/thread*.spec.ts',
