@@ -1,43 +1,22 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { EmbeddedDatabase } from '../../src/demo/database/embedded-database';
 import { ON_EMBEDDED_DATABASE } from './real-postgres';
+import {
+  type ScratchDatabase,
+  createScratchDatabase,
+  queryOnce,
+  urlOfDatabase as urlOnServer,
+} from './server-database';
 
 /** The server the integration tests use; each test file gets its own database on it. */
 export const TEST_DATABASE_URL =
   process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** A database created for one test file (or one test), dropped by `drop()`. */
-export interface TestDatabase {
-  readonly name: string;
-  /** Connection URL of this database, on the same server as `TEST_DATABASE_URL`. */
-  readonly url: string;
-  /** Runs SQL on this database as the admin role, on a short-lived connection. */
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
-    text: string,
-    values?: unknown[],
-  ): Promise<pg.QueryResult<R>>;
-  /** Drops the database, terminating whatever is still connected to it. */
-  drop(): Promise<void>;
-}
+export type TestDatabase = ScratchDatabase;
 
 /** Connection URL of `database` on the test server. */
-export function urlOfDatabase(database: string, base = TEST_DATABASE_URL): string {
-  const url = new URL(base);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
-/** Runs `fn` with a short-lived admin connection to the test server's maintenance database. */
-export async function withAdminClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
+export function urlOfDatabase(database: string): string {
+  return urlOnServer(database, TEST_DATABASE_URL);
 }
 
 /**
@@ -46,17 +25,7 @@ export async function withAdminClient<T>(fn: (client: pg.Client) => Promise<T>):
  */
 export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase> {
   if (ON_EMBEDDED_DATABASE) return createEmbeddedTestDatabase();
-  const name = `cp_${prefix.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
-  await withAdminClient((c) => c.query(`CREATE DATABASE "${name}"`));
-  const url = urlOfDatabase(name);
-  return {
-    name,
-    url,
-    query: (text, values) => queryOnce(url, text, values),
-    async drop() {
-      await withAdminClient((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
-    },
-  };
+  return createScratchDatabase(TEST_DATABASE_URL, 'cp', prefix);
 }
 
 async function createEmbeddedTestDatabase(): Promise<TestDatabase> {
@@ -67,19 +36,4 @@ async function createEmbeddedTestDatabase(): Promise<TestDatabase> {
     query: (text, values) => queryOnce(embedded.url, text, values),
     drop: () => embedded.stop(),
   };
-}
-
-async function queryOnce<R extends pg.QueryResultRow>(
-  url: string,
-  text: string,
-  values?: unknown[],
-): Promise<pg.QueryResult<R>> {
-  const client = new pg.Client({ connectionString: url });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await client.query<R>(text, values);
-  } finally {
-    await client.end();
-  }
 }
