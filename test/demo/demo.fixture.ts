@@ -1,6 +1,10 @@
 import { createHmac } from 'node:crypto';
 import type { Response } from 'supertest';
-import type { ThreadItem, ThreadRunItem } from '../../src/demo/threads/thread.responses';
+import type {
+  MessageItem,
+  ThreadItem,
+  ThreadRunItem,
+} from '../../src/demo/threads/thread.responses';
 import {
   type BootDemoAppOptions,
   type DemoApp,
@@ -19,15 +23,9 @@ export const DEMO_SCHEMA = SCHEMA;
 /** Every row the app could have written, to prove a request changed nothing. */
 export const snapshotDemoTables = snapshotTables;
 
-/** A message of `GET /threads/:threadId`, as the specs read it. */
-export interface MessageBody {
-  readonly role: 'user' | 'assistant';
-  readonly content: string;
-}
-
 /** The body of `GET /threads/:threadId`. */
 export interface ThreadDetailBody extends ThreadItem {
-  readonly messages: MessageBody[];
+  readonly messages: MessageItem[];
   readonly runs: ThreadRunItem[];
 }
 

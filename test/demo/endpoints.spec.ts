@@ -93,7 +93,11 @@ describe('POST /threads/:threadId/runs', () => {
     expect(run.body.threadId).toBe(threadId);
     const detail = expectStatus(await as(ALICE).get(path), 200);
     expect(detail.body.thread_id).toBe(threadId);
-    expect(detail.body.messages[0]).toEqual({ role: 'user', content: '👋' });
+    expect(detail.body.messages[0]).toEqual({
+      role: 'user',
+      content: '👋',
+      run_id: run.body.runId,
+    });
   });
 
   it('answers 409 when the run id is already recorded on another thread, recording nothing', async () => {
@@ -217,15 +221,18 @@ describe('GET, PATCH and DELETE /threads/:threadId, sentiment', () => {
       latest_timestamp: expect.stringMatching(ISO_TIME),
       run_count: 2,
       messages: [
-        { role: 'user', content: 'What is a checkpointer?' },
+        // Each message names its run, so a client can rate the answer it shows.
+        { role: 'user', content: 'What is a checkpointer?', run_id: runIds[0] },
         {
           role: 'assistant',
           content: 'You said "What is a checkpointer?". This is message 2 of this conversation.',
+          run_id: runIds[0],
         },
-        { role: 'user', content: 'And a thread?' },
+        { role: 'user', content: 'And a thread?', run_id: runIds[1] },
         {
           role: 'assistant',
           content: 'You said "And a thread?". This is message 4 of this conversation.',
+          run_id: runIds[1],
         },
       ],
       runs: [
