@@ -1,5 +1,6 @@
 import type { INestApplication, LoggerService } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { AppModule } from '../../src/demo/app.module';
@@ -68,7 +69,9 @@ export async function bootDemoApp(
     if (logger !== undefined) builder.setLogger(logger);
     const moduleRef = await builder.compile();
     const app = configureDemoApp(
-      moduleRef.createNestApplication(logger === undefined ? { logger: false } : { logger }),
+      moduleRef.createNestApplication<NestExpressApplication>(
+        logger === undefined ? { logger: false } : { logger },
+      ),
     );
     await app.init();
     const jwt = app.get(JwtService);

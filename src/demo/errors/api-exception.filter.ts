@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import {
   type ArgumentsHost,
   Catch,
@@ -61,6 +62,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
             : (body as Record<string, unknown>),
       };
     }
+    // Express's body parser rejects a body too large (413), of an unsupported charset or
+    // encoding (415) or cut short (400) with errors that carry their status.
+    if (isClientHttpError(error)) {
+      return answer(error.status, STATUS_CODES[error.status] ?? 'Client Error', error.message);
+    }
     if (error instanceof InvalidInputError) {
       return answer(HttpStatus.BAD_REQUEST, 'Bad Request', [error.message], { field: error.field });
     }
@@ -95,4 +101,11 @@ function answer(
   extra: Record<string, unknown> = {},
 ): ApiError {
   return { status, body: { statusCode: status, error, message, ...extra } };
+}
+
+/** An `http-errors` error meant for the client (`expose`), as Express's body parser throws. */
+function isClientHttpError(error: unknown): error is Error & { status: number } {
+  if (!(error instanceof Error)) return false;
+  const { status, expose } = error as { status?: unknown; expose?: unknown };
+  return expose === true && typeof status === 'number' && status >= 400 && status < 500;
 }
