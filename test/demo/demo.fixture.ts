@@ -12,13 +12,12 @@ import {
   bootDemoApp,
 } from '../support/demo-app';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { SCHEMA } from '../threads/threads.fixture';
 
 /**
  * The schema the demo specs configure (`CHECKPOINTER_SCHEMA`): not `public`, to prove the app
- * passes it through; the same as the threads specs', so their table snapshots apply.
+ * passes it through to the module.
  */
-export const DEMO_SCHEMA = SCHEMA;
+export const DEMO_SCHEMA = 'chat';
 
 /** The tables the app writes: its own and the checkpointer's. */
 const DEMO_TABLES = [

@@ -1,10 +1,12 @@
 /**
  * The zero-setup path: with no DATABASE_URL or PGHOST, the demo runs on an embedded PGlite
  * database in DEMO_DATA_DIR, says so once, keeps its data across restarts, and refuses a second
- * app on the same directory while the first runs. With a database configured, the embedded one is
- * never started. (Each PGlite boot costs seconds and ~0.7 GB: this file boots it twice.)
+ * app on the same directory while the first runs (a lock left by a dead process is taken over).
+ * With a database configured, the embedded one is never started. (Each PGlite boot costs seconds
+ * and ~0.7 GB: this file boots it twice.)
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DemoDatabase } from '../../src/demo/database/demo-database';
@@ -54,6 +56,10 @@ it('no database configured: embedded PGlite in DEMO_DATA_DIR, persistent, locked
   const dataDir = join(dataRoot, 'pglite');
   // What `npm start` sees on a fresh machine: no database, no secret, development.
   const env: DemoEnv = { NODE_ENV: 'development', JWT_SECRET: undefined, DEMO_DATA_DIR: dataDir };
+  // A lock left behind by a process that died is taken over.
+  const lockFile = `${dataDir}.lock`;
+  const dead = spawnSync(process.execPath, ['-e', '']).pid;
+  writeFileSync(lockFile, String(dead));
   const logs = new LogCapture();
   const first = await boot(env, logs);
 
@@ -80,7 +86,6 @@ it('no database configured: embedded PGlite in DEMO_DATA_DIR, persistent, locked
   expect(ready.body.info.checkpointer).toMatchObject({ status: 'up', saver: 'postgres' });
 
   // A second app on the same directory while the first runs is refused, naming the holder.
-  const lockFile = `${dataDir}.lock`;
   expect(readFileSync(lockFile, 'utf8')).toBe(String(process.pid));
   await expect(bootDemoApp(env)).rejects.toThrow(
     `the embedded database is in use by process ${process.pid}`,
