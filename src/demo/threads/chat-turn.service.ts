@@ -46,8 +46,9 @@ export class ChatTurnService {
       const config = { configurable: { thread_id: run.threadId } };
       const answered =
         request.runId === undefined ? undefined : await this.answerOf(run.runId, config);
-      if (answered !== undefined)
+      if (answered !== undefined) {
         return { runId: run.runId, threadId: run.threadId, reply: answered };
+      }
       const state = await this.graph.invoke(
         { messages: [{ role: 'user', content: request.prompt, runId: run.runId }] },
         config,
