@@ -193,3 +193,30 @@ export function handMadeJwt(
 export function nowInSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
+
+/** Requests as `email` (a valid bearer token), for the specs that act as one user at a time. */
+export function actingAs(demo: DemoApp, email: string) {
+  const auth = demo.bearer(email);
+  return {
+    post: (path: string, body: object) =>
+      demo.http().post(path).set('Authorization', auth).send(body),
+    get: (path: string) => demo.http().get(path).set('Authorization', auth),
+    patch: (path: string, body: object) =>
+      demo.http().patch(path).set('Authorization', auth).send(body),
+    put: (path: string, body: object) =>
+      demo.http().put(path).set('Authorization', auth).send(body),
+    delete: (path: string) => demo.http().delete(path).set('Authorization', auth),
+  };
+}
+
+/** Expects `status`, showing the body when it differs (a bare status mismatch says nothing). */
+export function expectStatus(response: Response, status: number): Response {
+  expect({ status: response.status, body: response.body }).toEqual({
+    status,
+    body: response.body,
+  });
+  return response;
+}
+
+/** An ISO-8601 UTC timestamp as `Date.toISOString()` writes it. */
+export const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
