@@ -2,13 +2,14 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './demo/app.module';
 import { configureDemoApp } from './demo/bootstrap';
 import type { DemoEnvironment } from './demo/config/demo.environment';
 
 async function bootstrap(): Promise<void> {
   const app = configureDemoApp(
-    await NestFactory.create(AppModule.register(), { abortOnError: false }),
+    await NestFactory.create<NestExpressApplication>(AppModule.register(), { abortOnError: false }),
   );
   // SIGTERM/SIGINT run the shutdown hooks: readiness turns 503, in-flight requests finish, the pool closes.
   app.enableShutdownHooks();

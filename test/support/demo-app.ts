@@ -1,5 +1,6 @@
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, LoggerService } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { AppModule } from '../../src/demo/app.module';
@@ -26,7 +27,14 @@ const DEMO_VARIABLES = [
   'HOST',
 ] as const;
 
-export type DemoEnv = Partial<Record<(typeof DEMO_VARIABLES)[number], string>>;
+/** The environment of one boot; `undefined` leaves a variable unset (e.g. `JWT_SECRET`). */
+export type DemoEnv = Partial<Record<(typeof DEMO_VARIABLES)[number], string | undefined>>;
+
+/** Options of `bootDemoApp()`. */
+export interface BootDemoAppOptions {
+  /** Receives Nest's log lines (e.g. a `LogCapture`). Default: logging off. */
+  readonly logger?: LoggerService;
+}
 
 /** A booted demo application, with what e2e tests need around it. */
 export interface DemoApp {
@@ -42,15 +50,29 @@ export interface DemoApp {
 
 /**
  * Boots the demo's `AppModule` exactly as `main.ts` does (same pipes, filters, OpenAPI), with the
- * given environment (and nothing else from the process's), and initializes it.
+ * given environment (and nothing else from the process's; `NODE_ENV=test` and `E2E_JWT_SECRET`
+ * unless `env` says otherwise), and initializes it.
  */
-export async function bootDemoApp(env: DemoEnv): Promise<DemoApp> {
+export async function bootDemoApp(
+  env: DemoEnv,
+  { logger }: BootDemoAppOptions = {},
+): Promise<DemoApp> {
   const saved = new Map(DEMO_VARIABLES.map((name) => [name, process.env[name]]));
   for (const name of DEMO_VARIABLES) delete process.env[name];
-  Object.assign(process.env, { NODE_ENV: 'test', JWT_SECRET: E2E_JWT_SECRET, ...env });
+  const wanted: DemoEnv = { NODE_ENV: 'test', JWT_SECRET: E2E_JWT_SECRET, ...env };
+  for (const [name, value] of Object.entries(wanted)) {
+    // Assigning undefined to process.env would store the string "undefined".
+    if (value !== undefined) process.env[name] = value;
+  }
   try {
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register()] }).compile();
-    const app = configureDemoApp(moduleRef.createNestApplication({ logger: false }));
+    const builder = Test.createTestingModule({ imports: [AppModule.register()] });
+    if (logger !== undefined) builder.setLogger(logger);
+    const moduleRef = await builder.compile();
+    const app = configureDemoApp(
+      moduleRef.createNestApplication<NestExpressApplication>(
+        logger === undefined ? { logger: false } : { logger },
+      ),
+    );
     await app.init();
     const jwt = app.get(JwtService);
     const tokenFor = (email: string) => jwt.sign({ email });

@@ -1,6 +1,11 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { type CheckpointerModuleOptions, checkpointerOptionsFromEnv } from '../../checkpointer';
+import { ModuleRef } from '@nestjs/core';
+import {
+  type CheckpointerModuleOptions,
+  PoolManager,
+  checkpointerOptionsFromEnv,
+} from '../../checkpointer';
 import type { DemoEnvironment } from '../config/demo.environment';
 import { EmbeddedDatabase } from './embedded-database';
 
@@ -17,9 +22,8 @@ const DATABASE_VARIABLES = [
 
 /**
  * Chooses the demo's database: the configured server (`DATABASE_URL` or `PG*`), or, when none is
- * configured, the embedded PGlite database, started here and stopped after the checkpointer's
- * pool has closed (this provider's module is imported by the checkpointer's, so Nest tears it
- * down later).
+ * configured, the embedded PGlite database, started here and stopped at shutdown once the
+ * checkpointer's pool has closed.
  */
 @Injectable()
 export class DemoDatabase implements OnApplicationShutdown {
@@ -27,7 +31,10 @@ export class DemoDatabase implements OnApplicationShutdown {
   private embedded: EmbeddedDatabase | undefined;
   private chosen: 'configured' | 'embedded' | undefined;
 
-  constructor(private readonly config: ConfigService<DemoEnvironment, true>) {}
+  constructor(
+    private readonly config: ConfigService<DemoEnvironment, true>,
+    private readonly moduleRef: ModuleRef,
+  ) {}
 
   /** Which database the demo runs on, once `checkpointerOptions()` has chosen. */
   get kind(): 'configured' | 'embedded' | undefined {
@@ -60,7 +67,12 @@ export class DemoDatabase implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.embedded?.stop();
+    if (this.embedded === undefined) return;
+    // Nest shuts the global CheckpointerModule down after this module, so its pool would still
+    // hold connections to the server stopped here ("an idle connection was lost" on every stop).
+    // PoolManager.end() ends the pool once; its own hook then finds it ended.
+    await this.moduleRef.get(PoolManager, { strict: false }).end();
+    await this.embedded.stop();
     this.embedded = undefined;
   }
 }

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import {
   type ArgumentsHost,
   Catch,
@@ -14,11 +15,12 @@ import {
   classifyDatabaseError,
 } from '../../checkpointer';
 
-/** `Retry-After` when the database is temporarily unavailable. */
+/** `Retry-After` of a 503 that has none yet (readiness down or shutting down, pool exhausted). */
 const RETRY_AFTER_SECONDS = 2;
 
 /** What the filter needs of Express's response. */
 interface HttpResponse {
+  getHeader(name: string): unknown;
   setHeader(name: string, value: string): void;
   status(code: number): { json(body: unknown): void };
 }
@@ -27,15 +29,17 @@ interface HttpResponse {
 interface ApiError {
   readonly status: number;
   readonly body: Record<string, unknown>;
-  /** Seconds, for a `Retry-After` header. */
-  readonly retryAfterSeconds?: number;
 }
 
 /**
  * Maps the library's typed errors to HTTP: invalid input 400 (naming the field), not found or not
  * yours 404 (the same answer, so nobody learns about other users' threads), run conflict 409,
- * a transient database error after retries or pool exhaustion 503 with `Retry-After`.
+ * a transient database error after retries or pool exhaustion 503.
  * Anything unexpected is a 500 whose body carries no stack trace and no SQL; it is logged here.
+ *
+ * Every 503 (the `RetryInterceptor`'s, readiness down or shutting down, ours) carries
+ * `Retry-After`, and every error body has `statusCode`, `error` and `message` (Terminus's health
+ * bodies keep their own shape).
  */
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
@@ -44,22 +48,29 @@ export class ApiExceptionFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<HttpResponse>();
     const answer = this.toApiError(error);
-    if (answer.retryAfterSeconds !== undefined) {
-      response.setHeader('Retry-After', String(answer.retryAfterSeconds));
+    // The RetryInterceptor sets its own, from the retry policy's longest delay.
+    if (answer.status === 503 && response.getHeader('Retry-After') === undefined) {
+      response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     }
     response.status(answer.status).json(answer.body);
   }
 
   private toApiError(error: unknown): ApiError {
     if (error instanceof HttpException) {
+      const status = error.getStatus();
       const body = error.getResponse();
-      return {
-        status: error.getStatus(),
-        body:
-          typeof body === 'string'
-            ? { statusCode: error.getStatus(), message: body }
-            : (body as Record<string, unknown>),
-      };
+      const reason = STATUS_CODES[status] ?? 'Error';
+      if (typeof body === 'string') {
+        return { status, body: { statusCode: status, error: reason, message: body } };
+      }
+      // Nest leaves `error: undefined` when an exception is built with options but no description.
+      const fields = body as Record<string, unknown>;
+      return { status, body: { ...fields, error: fields.error ?? reason } };
+    }
+    // Express's body parser rejects a body too large (413), of an unsupported charset or
+    // encoding (415) or cut short (400) with errors that carry their status.
+    if (isClientHttpError(error)) {
+      return answer(error.status, STATUS_CODES[error.status] ?? 'Client Error', error.message);
     }
     if (error instanceof InvalidInputError) {
       return answer(HttpStatus.BAD_REQUEST, 'Bad Request', [error.message], { field: error.field });
@@ -72,14 +83,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     // Retries spent on a transient error, or no connection free: tell the client to come back.
     if (classifyDatabaseError(error).kind !== 'permanent') {
-      return {
-        ...answer(
-          HttpStatus.SERVICE_UNAVAILABLE,
-          'Service Unavailable',
-          'the database is temporarily unavailable; retry later',
-        ),
-        retryAfterSeconds: RETRY_AFTER_SECONDS,
-      };
+      return answer(
+        HttpStatus.SERVICE_UNAVAILABLE,
+        'Service Unavailable',
+        'The database is temporarily unavailable; retry later.',
+      );
     }
     this.logger.error(
       `unhandled ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
@@ -95,4 +103,11 @@ function answer(
   extra: Record<string, unknown> = {},
 ): ApiError {
   return { status, body: { statusCode: status, error, message, ...extra } };
+}
+
+/** An `http-errors` error meant for the client (`expose`), as Express's body parser throws. */
+function isClientHttpError(error: unknown): error is Error & { status: number } {
+  if (!(error instanceof Error)) return false;
+  const { status, expose } = error as { status?: unknown; expose?: unknown };
+  return expose === true && typeof status === 'number' && status >= 400 && status < 500;
 }

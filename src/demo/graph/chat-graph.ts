@@ -8,6 +8,8 @@ export const CHAT_GRAPH = Symbol('CHAT_GRAPH');
 export interface ChatMessage {
   readonly role: 'user' | 'assistant';
   readonly content: string;
+  /** The run the message belongs to (the prompt and its answer share it); absent in older state. */
+  readonly runId?: string;
 }
 
 /** The state of a conversation: its messages, appended turn by turn. */
@@ -15,7 +17,10 @@ export const ChatState = Annotation.Root({
   messages: Annotation<ChatMessage[]>({ reducer: (a, b) => a.concat(b), default: () => [] }),
 });
 
-/** What the controllers need from a graph: invoke a turn, read a thread's state. */
+/**
+ * What the controllers need from a graph: invoke a turn, read a thread's state. A graph of your
+ * own should copy the prompt's `runId` onto its answer, so that a re-sent run is recognized.
+ */
 export interface ChatGraph {
   invoke(
     input: { messages: ChatMessage[] },
@@ -31,13 +36,14 @@ export interface ChatGraph {
 export function createChatGraph(saver: BaseCheckpointSaver): ChatGraph {
   return new StateGraph(ChatState)
     .addNode('assistant', (state) => {
-      const said = state.messages[state.messages.length - 1]?.content ?? '';
+      const said = state.messages[state.messages.length - 1];
       const number = state.messages.length + 1;
       return {
         messages: [
           {
             role: 'assistant' as const,
-            content: `You said "${said}". This is message ${number} of this conversation.`,
+            content: `You said "${said?.content ?? ''}". This is message ${number} of this conversation.`,
+            runId: said?.runId,
           },
         ],
       };

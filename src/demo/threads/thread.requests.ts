@@ -49,7 +49,8 @@ export class SentimentBody {
     nullable: true,
     description: 'Up (true), down (false), or cleared (null).',
   })
-  @IsIn([true, false, null])
+  // class-validator would list the values as "true, false, " (null prints as nothing).
+  @IsIn([true, false, null], { message: 'sentiment must be true, false or null' })
   sentiment: boolean | null;
 }
 

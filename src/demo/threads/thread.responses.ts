@@ -42,10 +42,22 @@ export function toThreadRunItem(run: ThreadRun): ThreadRunItem {
   };
 }
 
+/** A message of the conversation, with the run it belongs to (to rate its answer). */
+export interface MessageItem {
+  role: ChatMessage['role'];
+  content: string;
+  /** `null` for messages checkpointed before messages carried their run. */
+  run_id: string | null;
+}
+
 /** A thread with its runs and the messages from its latest checkpoint. */
 export function toThreadDetail(
   thread: ThreadDetail,
   messages: readonly ChatMessage[],
-): ThreadItem & { messages: readonly ChatMessage[]; runs: ThreadRunItem[] } {
-  return { ...toThreadItem(thread), messages, runs: thread.runs.map(toThreadRunItem) };
+): ThreadItem & { messages: MessageItem[]; runs: ThreadRunItem[] } {
+  return {
+    ...toThreadItem(thread),
+    messages: messages.map((m) => ({ role: m.role, content: m.content, run_id: m.runId ?? null })),
+    runs: thread.runs.map(toThreadRunItem),
+  };
 }

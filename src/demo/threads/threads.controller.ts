@@ -17,6 +17,7 @@ import { Retryable, SentimentService, ThreadService } from '../../checkpointer';
 import { UserEmail } from '../auth/authenticated-user';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { CHAT_GRAPH, type ChatGraph, type ChatMessage } from '../graph/chat-graph';
+import { ChatTurnService } from './chat-turn.service';
 import {
   CreateRunBody,
   ListThreadsQuery,
@@ -35,23 +36,18 @@ export class ThreadsController {
   constructor(
     private readonly threads: ThreadService,
     private readonly sentiments: SentimentService,
+    private readonly turns: ChatTurnService,
     @Inject(CHAT_GRAPH) private readonly graph: ChatGraph,
   ) {}
 
   /** Records the run (creating the thread on its first run), then runs the graph on the thread. */
   @Post(':threadId/runs')
-  async createRun(
+  createRun(
     @UserEmail() userEmail: string,
     @Param() { threadId }: ThreadIdParams,
     @Body() body: CreateRunBody,
   ) {
-    const run = await this.threads.recordRun({ userEmail, threadId, ...body });
-    const state = await this.graph.invoke(
-      { messages: [{ role: 'user', content: body.prompt }] },
-      { configurable: { thread_id: run.threadId } },
-    );
-    const reply = state.messages[state.messages.length - 1]?.content ?? '';
-    return { runId: run.runId, threadId: run.threadId, reply };
+    return this.turns.take({ userEmail, threadId, ...body });
   }
 
   /** `?limit&cursor`: `{ threads, next_cursor }`; `?page&limit`: the original API's page shape. */

@@ -3,6 +3,7 @@ import { APP_INTERCEPTOR } from '@nestjs/core';
 import { RetryInterceptor } from '../../checkpointer';
 import { AuthModule } from '../auth/auth.module';
 import { ChatGraphModule } from '../graph/chat-graph.module';
+import { ChatTurnService } from './chat-turn.service';
 import { RunsController } from './runs.controller';
 import { ThreadsController } from './threads.controller';
 
@@ -11,6 +12,6 @@ import { ThreadsController } from './threads.controller';
   imports: [AuthModule, ChatGraphModule],
   controllers: [ThreadsController, RunsController],
   // Handlers marked @Retryable() ride out transient database errors, or answer 503 + Retry-After.
-  providers: [{ provide: APP_INTERCEPTOR, useExisting: RetryInterceptor }],
+  providers: [ChatTurnService, { provide: APP_INTERCEPTOR, useExisting: RetryInterceptor }],
 })
 export class ThreadsModule {}
