@@ -1,8 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
+import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { CheckpointerModule } from '../checkpointer';
-import { validateDemoEnvironment } from './config/demo.environment';
+import { type DemoEnvironment, validateDemoEnvironment } from './config/demo.environment';
 import { DemoDatabase } from './database/demo-database';
 import { DemoDatabaseModule } from './database/demo-database.module';
 import { HealthController } from './health/health.controller';
@@ -20,7 +20,12 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot({ isGlobal: true, validate: validateDemoEnvironment }),
-        TerminusModule,
+        TerminusModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<DemoEnvironment, true>) => ({
+            gracefulShutdownTimeoutMs: config.get('SHUTDOWN_GRACE_MS', { infer: true }),
+          }),
+        }),
         CheckpointerModule.forRootAsync({
           isGlobal: true,
           imports: [DemoDatabaseModule],

@@ -15,6 +15,8 @@ import { eventually } from '../support/eventually';
 import { DEMO_SCHEMA } from './demo.fixture';
 
 const run = promisify(execFile);
+/** SHUTDOWN_GRACE_MS of the spawned app. */
+const GRACE_MS = 1500;
 const ROOT = join(__dirname, '..', '..');
 
 let database: TestDatabase;
@@ -98,7 +100,12 @@ describe('node dist/main.js', () => {
   const base = () => `http://127.0.0.1:${env.PORT}`;
 
   beforeAll(async () => {
-    app = spawn('node', ['dist/main.js'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // With a grace period after SIGTERM, as behind a load balancer.
+    app = spawn('node', ['dist/main.js'], {
+      cwd: ROOT,
+      env: { ...env, SHUTDOWN_GRACE_MS: String(GRACE_MS) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     app.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     app.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     exited = new Promise((resolve) =>
@@ -151,8 +158,21 @@ describe('node dist/main.js', () => {
     expect(output).not.toContain(secret);
   });
 
-  it('shuts down cleanly on SIGTERM: the shutdown hooks run and the process ends', async () => {
+  it('shuts down cleanly on SIGTERM: drains with readiness 503, then the hooks run and it ends', async () => {
     app.kill('SIGTERM');
+    // During the grace period it still serves: not ready (shutting down), but alive.
+    let ready: Response | undefined;
+    await eventually(
+      'readiness reports shutting down',
+      GRACE_MS,
+      async () => {
+        ready = await fetch(`${base()}/health/ready`);
+        return ready.status === 503;
+      },
+      50,
+    );
+    expect(await ready?.json()).toMatchObject({ status: 'shutting_down' });
+    expect((await fetch(`${base()}/health/live`)).status).toBe(200);
     const exit = await exited;
     // Nest runs the shutdown hooks, then re-raises the signal on itself.
     expect([exit, output]).toEqual([{ code: null, signal: 'SIGTERM' }, expect.any(String)]);

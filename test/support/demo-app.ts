@@ -24,6 +24,7 @@ const DEMO_VARIABLES = [
   'CHECKPOINTER_SCHEMA',
   'DEMO_DATA_DIR',
   'PORT',
+  'SHUTDOWN_GRACE_MS',
   'HOST',
 ] as const;
 

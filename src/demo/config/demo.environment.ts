@@ -11,6 +11,11 @@ export interface DemoEnvironment {
   HOST: string;
   /** HS256 secret for bearer tokens, at least 32 characters. Required outside development. */
   JWT_SECRET?: string;
+  /**
+   * After SIGTERM, how long to keep serving with readiness answering 503 before closing, so load
+   * balancers stop sending traffic first. Default: `0`.
+   */
+  SHUTDOWN_GRACE_MS: number;
   /** Schema of the checkpointer tables. Default: `public`. */
   CHECKPOINTER_SCHEMA: string;
   /** Where the embedded database keeps its data when no database is configured. Default: `./.data/pglite`. */
@@ -43,6 +48,12 @@ export function validateDemoEnvironment(raw: Record<string, unknown>): DemoEnvir
   if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
     problems.push(`PORT must be an integer 1-65535, got ${JSON.stringify(port)}`);
   }
+  const grace = text('SHUTDOWN_GRACE_MS') ?? '0';
+  if (!/^\d{1,7}$/.test(grace)) {
+    problems.push(
+      `SHUTDOWN_GRACE_MS must be an integer of milliseconds, got ${JSON.stringify(grace)}`,
+    );
+  }
   const secret = text('JWT_SECRET');
   if (secret !== undefined && secret.length < MIN_SECRET_LENGTH) {
     problems.push(`JWT_SECRET must be at least ${MIN_SECRET_LENGTH} characters`);
@@ -56,6 +67,7 @@ export function validateDemoEnvironment(raw: Record<string, unknown>): DemoEnvir
     NODE_ENV: nodeEnv as DemoEnvironment['NODE_ENV'],
     PORT: Number(port),
     HOST: text('HOST') ?? '127.0.0.1',
+    SHUTDOWN_GRACE_MS: Number(grace),
     JWT_SECRET: secret,
     CHECKPOINTER_SCHEMA: text('CHECKPOINTER_SCHEMA') ?? 'public',
     DEMO_DATA_DIR: text('DEMO_DATA_DIR') ?? './.data/pglite',
