@@ -1,7 +1,8 @@
 /** The pure parts of the benchmark harness (`bench/harness/`): statistics and RESULTS.md merging. */
 import { mergeResults } from '../bench/harness/results-file';
 import { quantile, speedup, summarize } from '../bench/harness/stats';
-import { ratio } from '../bench/harness/format';
+import { factor, ratio } from '../bench/harness/format';
+import { timeInRotation } from '../bench/harness/timing';
 
 describe('bench statistics', () => {
   it('interpolates quantiles between closest ranks', () => {
@@ -16,6 +17,20 @@ describe('bench statistics', () => {
     expect(speedup(300, 100, 'higher')).toBe(3);
     expect(ratio(0.996)).toBe('0.996x (slower)');
     expect(ratio(3.04)).toBe('3.04x');
+    expect(factor(0.5)).toBe('0.50x');
+  });
+});
+
+describe('timing in rotation', () => {
+  it('times each contender once per iteration, one further along each time, warm-up dropped', async () => {
+    const calls: string[] = [];
+    const contender = (name: string) => () => Promise.resolve(calls.push(name));
+    const samples = await timeInRotation([contender('a'), contender('b'), contender('c')], {
+      warmup: 1,
+      iterations: 3,
+    });
+    expect(calls.join('')).toBe('abc' + 'bca' + 'cab' + 'abc');
+    expect(samples.map((s) => s.length)).toEqual([3, 3, 3]);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
- * Single-round-trip writes: our `put` and `putWrites` send ONE statement per call, write exactly
- * the rows upstream `PostgresSaver` writes, and a database written by either saver is read (and a
- * conversation continued) by the other.
+ * Single-round-trip writes: our `put`, `putWrites` and `deleteThread` send ONE statement per call,
+ * write (or delete) exactly the rows upstream `PostgresSaver` does, and a database written by
+ * either saver is read (and a conversation continued) by the other.
  */
 import type { INestApplicationContext } from '@nestjs/common';
 import { Annotation, Command, END, START, StateGraph, interrupt } from '@langchain/langgraph';
@@ -30,7 +30,14 @@ let pool: pg.Pool;
 beforeAll(async () => {
   database = await createTestDatabase('single_statement');
   pool = new pg.Pool({ connectionString: database.url, max: 4 });
-  for (const schema of ['ours', 'upstream', 'shared', 'scratch']) {
+  for (const schema of [
+    'ours',
+    'upstream',
+    'shared',
+    'scratch',
+    'delete_ours',
+    'delete_upstream',
+  ]) {
     await new PostgresSaver(pool, undefined, { schema }).setup();
   }
 });
@@ -147,14 +154,14 @@ async function tableContents(schema: string) {
  * writes inserted (DO NOTHING keeps the first of duplicate special channels),
  * writes upserted (the last one wins), a namespace, and more writes than binary parameters.
  */
-async function writeScript(saver: BaseCheckpointSaver): Promise<void> {
+async function writeScript(saver: BaseCheckpointSaver, threadId = 'script'): Promise<void> {
   // Fixed ids and timestamps: both savers must produce byte-identical rows.
   const at = (id: string): Checkpoint => ({
     ...emptyCheckpoint(),
     id: `1f0a0000-0000-6000-8000-00000000000${id}`,
     ts: '2025-01-01T00:00:00.000Z',
   });
-  const thread = { thread_id: 'script', checkpoint_ns: '' };
+  const thread = { thread_id: threadId, checkpoint_ns: '' };
   const first: Checkpoint = at('1');
   first.channel_values = { messages: ['hello'], counter: 1 };
   first.channel_versions = { messages: 1, counter: 1, gone: 1 };
@@ -170,7 +177,7 @@ async function writeScript(saver: BaseCheckpointSaver): Promise<void> {
   await saver.put(child, second, { ...metadata, step: 2 }, { messages: 2 });
 
   const writesOf = (checkpointId: string, ns = '') => ({
-    configurable: { thread_id: 'script', checkpoint_ns: ns, checkpoint_id: checkpointId },
+    configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpointId },
   });
   await saver.putWrites(
     writesOf(second.id),
@@ -198,7 +205,7 @@ async function writeScript(saver: BaseCheckpointSaver): Promise<void> {
   nested.channel_values = { inner: { deep: [1, 2, 3] } };
   nested.channel_versions = { inner: 3 };
   await saver.put(
-    { configurable: { thread_id: 'script', checkpoint_ns: 'child:1' } },
+    { configurable: { thread_id: threadId, checkpoint_ns: 'child:1' } },
     nested,
     metadata,
     {
@@ -363,5 +370,74 @@ describe('one database, either saver', () => {
         'echo three',
       ]);
     }
+  });
+});
+
+describe('deleteThread', () => {
+  it('sends one statement, where upstream sends five', async () => {
+    await writeScript(ours('scratch'), 'rt-delete');
+    const sent = await statementsSentBy(() => ours('scratch').deleteThread('rt-delete'));
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).not.toMatch(/BEGIN|COMMIT/i);
+    const upstreamSent = await statementsSentBy(() =>
+      upstream('scratch').deleteThread('rt-delete'),
+    );
+    expect(upstreamSent).toEqual([
+      'BEGIN',
+      expect.any(String),
+      expect.any(String),
+      expect.any(String),
+      'COMMIT',
+    ]);
+  });
+
+  it('deletes exactly the rows upstream deletes: the thread in every namespace, nothing else', async () => {
+    for (const [schema, saver] of [
+      ['delete_ours', ours('delete_ours')],
+      ['delete_upstream', upstream('delete_upstream')],
+    ] as const) {
+      // Same rows in both schemas; `doomed` has two namespaces and writes in both.
+      for (const threadId of ['doomed', 'kept', 'doomed-not']) await writeScript(saver, threadId);
+      expect((await tableContents(schema)).checkpoints).toHaveLength(9);
+    }
+    await ours('delete_ours').deleteThread('doomed');
+    await upstream('delete_upstream').deleteThread('doomed');
+    const [mine, theirs] = await Promise.all([
+      tableContents('delete_ours'),
+      tableContents('delete_upstream'),
+    ]);
+    expect(mine).toEqual(theirs);
+    const threadsLeft = (rows: { row: unknown }[]) =>
+      [...new Set(rows.map((r) => (r.row as { thread_id: string }).thread_id))].sort();
+    expect(threadsLeft(mine.checkpoints)).toEqual(['doomed-not', 'kept']);
+    expect(threadsLeft(mine.blobs)).toEqual(['doomed-not', 'kept']);
+    expect(threadsLeft(mine.writes)).toEqual(['doomed-not', 'kept']);
+    expect(mine.writes).toHaveLength(2 * (3 + 2 + MAX_BINARY_BLOB_PARAMETERS + 5));
+  });
+
+  it('is all or nothing: a failing delete of the writes leaves the checkpoints and blobs', async () => {
+    await writeScript(ours('scratch'), 'atomic-delete');
+    const before = await tableContents('scratch');
+    await pool.query(`CREATE FUNCTION scratch.refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'refused by test trigger'; END $$`);
+    await pool.query(`CREATE TRIGGER refuse BEFORE DELETE ON scratch.checkpoint_writes
+      FOR EACH ROW EXECUTE FUNCTION scratch.refuse()`);
+    try {
+      await expect(ours('scratch').deleteThread('atomic-delete')).rejects.toThrow(
+        'refused by test trigger',
+      );
+    } finally {
+      await pool.query(`DROP FUNCTION scratch.refuse() CASCADE`);
+    }
+    expect(await tableContents('scratch')).toEqual(before);
+    await ours('scratch').deleteThread('atomic-delete');
+    const after = await tableContents('scratch');
+    expect(after.checkpoints.length).toBeLessThan(before.checkpoints.length);
+  });
+
+  it('deletes nothing for a thread that has no rows', async () => {
+    const before = await tableContents('delete_ours');
+    await ours('delete_ours').deleteThread('never-written');
+    expect(await tableContents('delete_ours')).toEqual(before);
   });
 });

@@ -24,6 +24,11 @@ export function ratio(value: number): string {
   return value >= 1 ? `${shown}x` : `${shown}x (slower)`;
 }
 
+/** A plain factor between two figures, `1.08x`, with no better or worse implied. */
+export function factor(value: number): string {
+  return `${value.toFixed(2)}x`;
+}
+
 /** A GitHub-flavoured markdown table. */
 export function markdownTable(table: ResultTable): string {
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;

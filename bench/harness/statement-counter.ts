@@ -1,18 +1,29 @@
 import pg from 'pg';
 
+/** A statement as a pg client sent it: its text and its parameters. */
+export interface SentQuery {
+  readonly text: string;
+  readonly values: readonly unknown[];
+}
+
 /**
- * Runs `fn` and returns the text of every statement any pg client sent meanwhile (pooled or not).
- * Only meaningful when nothing else runs at the same time.
+ * Runs `fn` and returns every statement any pg client sent meanwhile (pooled or not), with its
+ * parameters. Only meaningful when nothing else runs at the same time.
  */
-export async function statementsSentBy(fn: () => Promise<unknown>): Promise<string[]> {
+export async function queriesSentBy(fn: () => Promise<unknown>): Promise<SentQuery[]> {
   const prototype = pg.Client.prototype as unknown as {
     query: (...args: unknown[]) => unknown;
   };
   const original = prototype.query;
-  const sent: string[] = [];
+  const sent: SentQuery[] = [];
   prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    const query = args[0];
-    sent.push(typeof query === 'string' ? query : ((query as { text?: string }).text ?? '?'));
+    const [query, second] = args;
+    if (typeof query === 'string') {
+      sent.push({ text: query, values: Array.isArray(second) ? second : [] });
+    } else {
+      const config = query as { text?: string; values?: unknown[] };
+      sent.push({ text: config.text ?? '?', values: config.values ?? [] });
+    }
     return original.apply(this, args);
   };
   try {
@@ -21,4 +32,9 @@ export async function statementsSentBy(fn: () => Promise<unknown>): Promise<stri
     prototype.query = original;
   }
   return sent;
+}
+
+/** The text of every statement any pg client sent while `fn` ran (see `queriesSentBy`). */
+export async function statementsSentBy(fn: () => Promise<unknown>): Promise<string[]> {
+  return (await queriesSentBy(fn)).map((query) => query.text);
 }

@@ -37,3 +37,23 @@ export async function timeAlternately(
   }
   return samples;
 }
+
+/**
+ * Times every function of `contenders` once per iteration, starting each iteration one further
+ * along the list, so that drifts in load and caches hit all of them alike. Returns the samples
+ * of each, in the order given.
+ */
+export async function timeInRotation(
+  contenders: readonly (() => Promise<unknown>)[],
+  plan: SamplingPlan,
+): Promise<number[][]> {
+  const samples = contenders.map(() => [] as number[]);
+  for (let i = 0; i < plan.warmup + plan.iterations; i += 1) {
+    for (let k = 0; k < contenders.length; k += 1) {
+      const which = (i + k) % contenders.length;
+      const elapsed = await timed(contenders[which]);
+      if (i >= plan.warmup) samples[which].push(elapsed);
+    }
+  }
+  return samples;
+}

@@ -10,6 +10,7 @@ import type pg from 'pg';
 import {
   type BlobRow,
   type WriteRow,
+  deleteThreadStatement,
   putCheckpointStatement,
   putWritesStatement,
 } from './write-statements';
@@ -48,10 +49,11 @@ interface ConfigurableIds {
 }
 
 /**
- * `put` and `putWrites` in one round trip each. Upstream checks out a client and sends BEGIN, one
- * INSERT per row and COMMIT (N+3 and W+2 statements); here each call is one `pool.query` of one
- * statement, atomic by itself, that writes the same rows into the same tables with the same
- * conflict handling, so a database written by either saver is read correctly by the other.
+ * `put`, `putWrites` and `deleteThread` in one round trip each. Upstream checks out a client and
+ * sends BEGIN, one statement per row (or per table) and COMMIT (N+3, W+2 and 5 statements); here
+ * each call is one `pool.query` of one statement, atomic by itself, that writes (or deletes) the
+ * same rows in the same tables with the same conflict handling, so a database written by either
+ * saver is read correctly by the other.
  * Everything is serialized before the statement is sent, never while a connection is held.
  */
 export class SingleStatementWrites {
@@ -106,5 +108,11 @@ export class SingleStatementWrites {
     );
     const statement = putWritesStatement(this.schema, rows, upsert);
     if (statement !== undefined) await this.pool.query(statement.text, statement.values);
+  }
+
+  /** Upstream `PostgresSaver.deleteThread`: the same rows, every namespace, in one statement. */
+  async deleteThread(threadId: string): Promise<void> {
+    const statement = deleteThreadStatement(this.schema, threadId);
+    await this.pool.query(statement.text, statement.values);
   }
 }

@@ -2,6 +2,7 @@ import {
   type BlobRow,
   MAX_BINARY_BLOB_PARAMETERS,
   type WriteRow,
+  deleteThreadStatement,
   distinctByIdx,
   putCheckpointStatement,
   putWritesStatement,
@@ -105,5 +106,25 @@ describe('distinctByIdx', () => {
       [-3, blob('second')],
       [0, blob('a')],
     ]);
+  });
+});
+
+describe('deleteThreadStatement', () => {
+  it("deletes the thread from upstream's three tables in the schema, in one statement", () => {
+    const { text, values } = deleteThreadStatement('agents', 'thread-1');
+    const deletes = [...text.matchAll(/DELETE FROM (\S+) WHERE thread_id = \$1::text/g)];
+    expect(deletes.map((m) => m[1]).sort()).toEqual([
+      '"agents".checkpoint_blobs',
+      '"agents".checkpoint_writes',
+      '"agents".checkpoints',
+    ]);
+    expect(text).not.toContain(';');
+    expect(values).toEqual(['thread-1']);
+  });
+
+  it('refuses a schema that is not a plain identifier', () => {
+    expect(() => deleteThreadStatement('a"; DROP TABLE x; --', 't')).toThrow(
+      /not a valid SQL identifier/,
+    );
   });
 });

@@ -148,6 +148,23 @@ ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) ${onConflict
 }
 
 /**
+ * Upstream `deleteThread` as one statement: its three DELETEs (blobs, checkpoints, writes of the
+ * thread, every namespace) as data-modifying CTEs. One statement is atomic by itself, so it needs
+ * none of upstream's checkout, BEGIN and COMMIT: one round trip instead of five. Each DELETE
+ * keeps upstream's `thread_id = $1`, the leading column of every table's primary key.
+ */
+export function deleteThreadStatement(schema: string, threadId: unknown): Statement {
+  const s = quoteIdentifier(schema);
+  const text = `WITH blobs AS (
+  DELETE FROM ${s}.checkpoint_blobs WHERE thread_id = $1::text
+), writes AS (
+  DELETE FROM ${s}.checkpoint_writes WHERE thread_id = $1::text
+)
+DELETE FROM ${s}.checkpoints WHERE thread_id = $1::text`;
+  return { text, values: [threadId] };
+}
+
+/**
  * One row per `idx`, keeping the first or the last occurrence, in first-seen order. The other
  * key columns (thread, namespace, checkpoint, task) are the same for every row of one call.
  */
