@@ -5,6 +5,7 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { AppModule } from '../../src/demo/app.module';
 import { configureDemoApp } from '../../src/demo/bootstrap';
+import { DATABASE_VARIABLES } from '../../src/demo/database/demo-database';
 
 /** The secret the e2e apps sign and verify tokens with. */
 export const E2E_JWT_SECRET = 'e2e-secret-0123456789abcdef0123456789';
@@ -13,14 +14,8 @@ export const E2E_JWT_SECRET = 'e2e-secret-0123456789abcdef0123456789';
 const DEMO_VARIABLES = [
   'NODE_ENV',
   'JWT_SECRET',
-  'DATABASE_URL',
+  ...DATABASE_VARIABLES,
   'MIGRATION_DATABASE_URL',
-  'PGHOST',
-  'PGPORT',
-  'PGUSER',
-  'PGPASSWORD',
-  'PGDATABASE',
-  'PGSSLMODE',
   'CHECKPOINTER_SCHEMA',
   'DEMO_DATA_DIR',
   'PORT',

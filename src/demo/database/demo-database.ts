@@ -10,7 +10,7 @@ import type { DemoEnvironment } from '../config/demo.environment';
 import { EmbeddedDatabase } from './embedded-database';
 
 /** The environment variables that select a database server. */
-const DATABASE_VARIABLES = [
+export const DATABASE_VARIABLES = [
   'DATABASE_URL',
   'PGHOST',
   'PGPORT',
@@ -18,7 +18,7 @@ const DATABASE_VARIABLES = [
   'PGPASSWORD',
   'PGDATABASE',
   'PGSSLMODE',
-];
+] as const;
 
 /**
  * Chooses the demo's database: the configured server (`DATABASE_URL` or `PG*`), or, when none is
