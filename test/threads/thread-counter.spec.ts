@@ -4,6 +4,7 @@
  * deletions racing with runs on the same thread.
  */
 import { ThreadNotFoundError } from '../../src/checkpointer';
+import { describeOnRealPostgres } from '../support/real-postgres';
 import {
   type ThreadsFixture,
   counterTable,
@@ -12,15 +13,6 @@ import {
 } from './threads.fixture';
 
 let fx: ThreadsFixture;
-
-beforeAll(async () => {
-  // More connections than the default, so the operations below really overlap in the database.
-  fx = await startThreadsFixture('thread_counter', { pool: { max: 20 } });
-});
-
-afterAll(async () => {
-  await fx.close();
-});
 
 const USERS = ['a@example.com', 'b@example.com', 'c@example.com'];
 
@@ -42,7 +34,17 @@ async function expectExactCounts(): Promise<void> {
   }
 }
 
-describe('thread counter', () => {
+// Many concurrent transactions: PGlite is one session and serializes (or deadlocks) them.
+describeOnRealPostgres('thread counter', () => {
+  beforeAll(async () => {
+    // More connections than the default, so the operations below really overlap in the database.
+    fx = await startThreadsFixture('thread_counter', { pool: { max: 20 } });
+  });
+
+  afterAll(async () => {
+    await fx.close();
+  });
+
   it('stays exact under concurrent creations, runs and deletions', async () => {
     for (const user of USERS) {
       for (let i = 0; i < 10; i += 1) {
