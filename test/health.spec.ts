@@ -96,7 +96,10 @@ describe('CheckpointerHealthIndicator', () => {
   itOnRealPostgres(
     'a ping slower than timeoutMs is down, and does not keep a pooled connection',
     async () => {
-      const proxy = await TcpProxy.start({ host: server.hostname, port: Number(server.port) });
+      const proxy = await TcpProxy.start({
+        host: server.hostname,
+        port: Number(server.port || 5432),
+      });
       try {
         const running = await boot({
           connectionString: proxy.urlFor(database.url),
@@ -125,7 +128,10 @@ describe('CheckpointerHealthIndicator', () => {
   );
 
   itOnRealPostgres('the in-memory fallback is reported down', async () => {
-    const proxy = await TcpProxy.start({ host: server.hostname, port: Number(server.port) });
+    const proxy = await TcpProxy.start({
+      host: server.hostname,
+      port: Number(server.port || 5432),
+    });
     proxy.refuse(60_000);
     try {
       const running = await boot({
@@ -163,7 +169,10 @@ describe('CheckpointerHealthIndicator under Terminus', () => {
   }
 
   itOnRealPostgres('200 while the database answers, 503 (never 500) once it does not', async () => {
-    const proxy = await TcpProxy.start({ host: server.hostname, port: Number(server.port) });
+    const proxy = await TcpProxy.start({
+      host: server.hostname,
+      port: Number(server.port || 5432),
+    });
     const moduleRef = await Test.createTestingModule({
       imports: [
         TerminusModule,

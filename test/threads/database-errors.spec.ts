@@ -4,6 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { PoolManager } from '../../src/checkpointer';
+import { TEST_DATABASE_URL } from '../support/database';
+import { itOnRealPostgres } from '../support/real-postgres';
 import { TcpProxy } from '../support/tcp-proxy';
 import { SCHEMA, type ThreadsFixture, startThreadsFixture } from './threads.fixture';
 
@@ -41,33 +43,45 @@ describe('database errors propagate', () => {
     }
   });
 
-  it('an unreachable database: every method rejects, none answers "empty"', async () => {
-    const proxy = await TcpProxy.start({ host: '127.0.0.1', port: 5432 });
-    const fx = await startThreadsFixture('db_errors_down', (database) => ({
-      connectionString: proxy.urlFor(database.url),
-      pool: { acquireTimeoutMs: 2_000 },
-    }));
-    try {
-      const { runId } = await fx.threads.recordRun({ userEmail: USER, threadId: 't', prompt: 'p' });
-      proxy.refuse(60_000);
-      // Let the pool notice its idle connections died before anyone borrows one: pg raises an
-      // unhandled 'error' on a connection that dies while checked out and idle, which is the pool
-      // layer's to handle, not what this test is about.
-      const pools = fx.app.get(PoolManager);
-      while (pools.stats().total > 0) await new Promise((resolve) => setTimeout(resolve, 10));
-      for (const [name, call] of everyMethod(fx, runId)) {
-        await expect(call().then(() => name)).rejects.toThrow(Error);
+  // Fault injection through the proxy, in front of the real test server.
+  itOnRealPostgres(
+    'an unreachable database: every method rejects, none answers "empty"',
+    async () => {
+      const server = new URL(TEST_DATABASE_URL);
+      const proxy = await TcpProxy.start({
+        host: server.hostname,
+        port: Number(server.port || 5432),
+      });
+      const fx = await startThreadsFixture('db_errors_down', (database) => ({
+        connectionString: proxy.urlFor(database.url),
+        pool: { acquireTimeoutMs: 2_000 },
+      }));
+      try {
+        const { runId } = await fx.threads.recordRun({
+          userEmail: USER,
+          threadId: 't',
+          prompt: 'p',
+        });
+        proxy.refuse(60_000);
+        // Let the pool notice its idle connections died before anyone borrows one: pg raises an
+        // unhandled 'error' on a connection that dies while checked out and idle, which is the pool
+        // layer's to handle, not what this test is about.
+        const pools = fx.app.get(PoolManager);
+        while (pools.stats().total > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+        for (const [name, call] of everyMethod(fx, runId)) {
+          await expect(call().then(() => name)).rejects.toThrow(Error);
+        }
+        proxy.allow();
+        // Nothing was lost or made up while it was down.
+        const thread = await fx.threads.getThread(USER, 't');
+        expect(thread.runs.map((r) => r.runId)).toEqual([runId]);
+        expect(thread.runs[0].sentiment).toBeNull();
+      } finally {
+        await fx.close();
+        await proxy.close();
       }
-      proxy.allow();
-      // Nothing was lost or made up while it was down.
-      const thread = await fx.threads.getThread(USER, 't');
-      expect(thread.runs.map((r) => r.runId)).toEqual([runId]);
-      expect(thread.runs[0].sentiment).toBeNull();
-    } finally {
-      await fx.close();
-      await proxy.close();
-    }
-  });
+    },
+  );
 
   it('validation runs first: bad input never reaches a broken database', async () => {
     const fx = await startThreadsFixture('db_errors_validation');
