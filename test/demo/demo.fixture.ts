@@ -12,6 +12,7 @@ import {
   bootDemoApp,
 } from '../support/demo-app';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { snapshotModuleTables } from '../support/table-snapshot';
 
 /**
  * The schema the demo specs configure (`CHECKPOINTER_SCHEMA`): not `public`, to prove the app
@@ -19,32 +20,9 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
  */
 export const DEMO_SCHEMA = 'chat';
 
-/** The tables the app writes: its own and the checkpointer's. */
-const DEMO_TABLES = [
-  'users_threads',
-  'users_threads_runs',
-  'users_thread_counts',
-  'checkpoints',
-  'checkpoint_blobs',
-  'checkpoint_writes',
-];
-
-/**
- * Every row the app could have written, to prove a request changed nothing. One statement (one
- * snapshot, and cheap enough to take around each of many requests).
- */
-export async function snapshotDemoTables(
-  database: TestDatabase,
-): Promise<Record<string, unknown[]>> {
-  const tables = DEMO_TABLES.map(
-    (table) =>
-      `'${table}', (SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY to_jsonb(t)::text), '[]')
-                     FROM ${DEMO_SCHEMA}.${table} t)`,
-  );
-  const { rows } = await database.query<{ snapshot: Record<string, unknown[]> }>(
-    `SELECT jsonb_build_object(${tables.join(', ')}) AS snapshot`,
-  );
-  return rows[0].snapshot;
+/** Every row the app could have written, to prove a request changed nothing. */
+export function snapshotDemoTables(database: TestDatabase): Promise<Record<string, unknown[]>> {
+  return snapshotModuleTables(database, DEMO_SCHEMA);
 }
 
 /** The body of `GET /threads/:threadId`. */

@@ -13,6 +13,7 @@ import {
 } from '../../src/checkpointer';
 import { bootCheckpointer } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { snapshotModuleTables } from '../support/table-snapshot';
 
 /** The schema every threads spec runs in: not `public`, to prove the configured one is used. */
 export const SCHEMA = 'agents';
@@ -55,23 +56,8 @@ export async function startThreadsFixture(
 }
 
 /** Every row of our tables and the checkpoint tables, to prove an operation changed nothing. */
-export async function snapshotTables(database: TestDatabase): Promise<Record<string, unknown[]>> {
-  const tables = [
-    'users_threads',
-    'users_threads_runs',
-    'users_thread_counts',
-    'checkpoints',
-    'checkpoint_blobs',
-    'checkpoint_writes',
-  ];
-  const snapshot: Record<string, unknown[]> = {};
-  for (const table of tables) {
-    const { rows } = await database.query<{ row: unknown }>(
-      `SELECT to_jsonb(t) AS row FROM ${SCHEMA}.${table} t ORDER BY to_jsonb(t)::text`,
-    );
-    snapshot[table] = rows.map((r) => r.row);
-  }
-  return snapshot;
+export function snapshotTables(database: TestDatabase): Promise<Record<string, unknown[]>> {
+  return snapshotModuleTables(database, SCHEMA);
 }
 
 /** Thread count per user straight from the rows, to check the maintained counter against. */
