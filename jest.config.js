@@ -45,9 +45,9 @@ module.exports = async () => {
     testEnvironment: 'node',
     rootDir: '.',
     roots: ['<rootDir>/src', '<rootDir>/test'],
-    testRegex: '.*\\.spec\\.ts$',
+    testRegex: '.*\\.(e2e-)?spec\\.ts$',
     // *.pgbouncer.spec.ts need a PgBouncer: `npm run test:pgbouncer` (jest.pgbouncer.config.js).
-    testPathIgnorePatterns: ['/node_modules/', '\\.pgbouncer\\.spec\\.ts$'],
+    testPathIgnorePatterns: ['/node_modules/', '\\.pgbouncer\\.(e2e-)?spec\\.ts$'],
     moduleFileExtensions: ['js', 'json', 'ts'],
     transform: {
       '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
