@@ -46,8 +46,8 @@ module.exports = async () => {
     rootDir: '.',
     roots: ['<rootDir>/src', '<rootDir>/test'],
     testRegex: '.*\\.(e2e-)?spec\\.ts$',
-    // *.pgbouncer.spec.ts need a PgBouncer: `npm run test:pgbouncer` (jest.pgbouncer.config.js).
-    testPathIgnorePatterns: ['/node_modules/', '\\.pgbouncer\\.(e2e-)?spec\\.ts$'],
+    // *.pgbouncer.e2e-spec.ts need a PgBouncer: `npm run test:pgbouncer` (jest.pgbouncer.config.js).
+    testPathIgnorePatterns: ['/node_modules/', '\\.pgbouncer\\.e2e-spec\\.ts$'],
     moduleFileExtensions: ['js', 'json', 'ts'],
     transform: {
       '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],

@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { CheckpointerModuleOptions } from './checkpointer.options';
+import type { CheckpointerModuleOptions } from './options/checkpointer.options';
 
 /** Registration-time extras: they shape the module, and never reach the options object. */
 export interface CheckpointerModuleExtras {

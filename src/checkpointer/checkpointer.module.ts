@@ -1,13 +1,13 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { CheckpointerLogger } from './checkpointer.logger';
+import { CheckpointerLogger } from './common/checkpointer.logger';
 import { ConfigurableCheckpointerModule } from './checkpointer.module-definition';
 import { kyselyProvider, resolvedOptionsProvider, saverProvider } from './checkpointer.providers';
 import {
   getCheckpointerDbToken,
   getCheckpointerOptionsToken,
   getCheckpointerToken,
-} from './checkpointer.tokens';
+} from './common/checkpointer.tokens';
 import { ConnectionProvider } from './connection/connection.provider';
 import { PoolManager } from './connection/pool.manager';
 import { CheckpointerHealthIndicator } from './health/checkpointer.health';

@@ -4,13 +4,13 @@ import { CHECKPOINTER_MODULE_OPTIONS } from './checkpointer.module-definition';
 import type {
   CheckpointerModuleOptions,
   ResolvedCheckpointerOptions,
-} from './checkpointer.options';
-import { resolveCheckpointerOptions } from './checkpointer.options.validation';
+} from './options/checkpointer.options';
+import { resolveCheckpointerOptions } from './options/options.resolver';
 import {
   getCheckpointerDbToken,
   getCheckpointerOptionsToken,
   getCheckpointerToken,
-} from './checkpointer.tokens';
+} from './common/checkpointer.tokens';
 import { PoolManager } from './connection/pool.manager';
 import { CheckpointerFactory } from './saver/checkpointer.factory';
 import type { CheckpointerDatabase } from './schema/database';

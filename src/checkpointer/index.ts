@@ -16,22 +16,22 @@ export {
   type FallbackMode,
   type MigrationsMode,
   type ResolvedCheckpointerOptions,
-} from './checkpointer.options';
-export { resolveCheckpointerOptions } from './checkpointer.options.validation';
-export { checkpointerOptionsFromEnv } from './checkpointer.env';
+} from './options/checkpointer.options';
+export { resolveCheckpointerOptions } from './options/options.resolver';
+export { checkpointerOptionsFromEnv } from './options/options-from-env';
 export {
   CheckpointerConfigError,
   CheckpointerConnectionError,
   SchemaNotCurrentError,
-} from './checkpointer.errors';
+} from './common/checkpointer.errors';
 export {
   DEFAULT_CHECKPOINTER_NAME,
   getCheckpointerDbToken,
   getCheckpointerOptionsToken,
   getCheckpointerToken,
-} from './checkpointer.tokens';
-export { InjectCheckpointer, InjectCheckpointerDb } from './checkpointer.decorators';
-export { CHECKPOINTER_LOG_CONTEXT } from './checkpointer.logger';
+} from './common/checkpointer.tokens';
+export { InjectCheckpointer, InjectCheckpointerDb } from './common/checkpointer.decorators';
+export { CHECKPOINTER_LOG_CONTEXT } from './common/checkpointer.logger';
 export { ConnectionProvider, type ConnectionTarget } from './connection/connection.provider';
 export { PoolManager, type PoolStats } from './connection/pool.manager';
 export { SchemaService, type SchemaStatus } from './schema/schema.service';
@@ -76,7 +76,7 @@ export {
   classifyDatabaseError,
   type DatabaseErrorKind,
   type ErrorClassification,
-} from './resilience/transient-errors';
+} from './common/database-errors';
 export {
   RetryPolicy,
   type RetryAttempts,

@@ -1,4 +1,4 @@
-import { resolveCheckpointerOptions } from '../checkpointer.options.validation';
+import { resolveCheckpointerOptions } from '../options/options.resolver';
 import { ConnectionProvider } from './connection.provider';
 
 function provider(options: Record<string, unknown>): ConnectionProvider {

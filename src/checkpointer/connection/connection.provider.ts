@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import { parse as parseConnectionString } from 'pg-connection-string';
-import type { ResolvedCheckpointerOptions } from '../checkpointer.options';
-import { getCheckpointerOptionsToken } from '../checkpointer.tokens';
+import type { ResolvedCheckpointerOptions } from '../options/checkpointer.options';
+import { getCheckpointerOptionsToken } from '../common/checkpointer.tokens';
 
 /** Where the module connects, without credentials: safe for logs and error messages. */
 export interface ConnectionTarget {

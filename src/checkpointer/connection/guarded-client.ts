@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { isPreparedStatementConflict } from '../resilience/transient-errors';
+import { isPreparedStatementConflict } from '../common/database-errors';
 
 /** What the pool must know about a connection before taking it back. */
 export interface ConnectionCondition {

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { PoolExhaustedError, markNeverSent } from '../resilience/transient-errors';
+import { PoolExhaustedError, markNeverSent } from '../common/database-errors';
 import { guardClient, mustDiscard } from './guarded-client';
 
 type ConnectCallback = (

@@ -1,7 +1,7 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import pg from 'pg';
-import { errorMessage } from '../checkpointer.errors';
-import { CheckpointerLogger } from '../checkpointer.logger';
+import { errorMessage } from '../common/checkpointer.errors';
+import { CheckpointerLogger } from '../common/checkpointer.logger';
 import { ConnectionProvider } from './connection.provider';
 import { createBorrowedPool } from './borrowed-pool';
 import { ManagedPool } from './managed-pool';

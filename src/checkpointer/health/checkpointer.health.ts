@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { errorMessage } from '../checkpointer.errors';
+import { errorMessage } from '../common/checkpointer.errors';
 import { ConnectionProvider } from '../connection/connection.provider';
 import { PoolManager } from '../connection/pool.manager';
 import { CheckpointerFactory } from '../saver/checkpointer.factory';

@@ -8,11 +8,11 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { type Observable, catchError, defer, retry, tap, throwError, timer } from 'rxjs';
-import { CheckpointerLogger } from '../checkpointer.logger';
-import type { ResolvedCheckpointerOptions } from '../checkpointer.options';
-import { getCheckpointerOptionsToken } from '../checkpointer.tokens';
+import { CheckpointerLogger } from '../common/checkpointer.logger';
+import type { ResolvedCheckpointerOptions } from '../options/checkpointer.options';
+import { getCheckpointerOptionsToken } from '../common/checkpointer.tokens';
 import { RetryPolicy } from './retry.policy';
-import { classifyDatabaseError } from './transient-errors';
+import { classifyDatabaseError } from '../common/database-errors';
 
 /** Options of `@Retryable()`. */
 export interface RetryableOptions {

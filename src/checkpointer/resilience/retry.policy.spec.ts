@@ -1,10 +1,14 @@
-import type { CheckpointerLogger } from '../checkpointer.logger';
-import type { CheckpointerModuleOptions } from '../checkpointer.options';
-import { resolveCheckpointerOptions } from '../checkpointer.options.validation';
+import type { CheckpointerLogger } from '../common/checkpointer.logger';
+import type { CheckpointerModuleOptions } from '../options/checkpointer.options';
+import { resolveCheckpointerOptions } from '../options/options.resolver';
 import { ConnectionProvider } from '../connection/connection.provider';
 import type { PoolManager } from '../connection/pool.manager';
 import { RetryPolicy } from './retry.policy';
-import { PoolExhaustedError, TransientDatabaseError, markNeverSent } from './transient-errors';
+import {
+  PoolExhaustedError,
+  TransientDatabaseError,
+  markNeverSent,
+} from '../common/database-errors';
 
 /** The decision logic alone: synthetic errors, a pool manager that only counts recreations. */
 function policyWith(options: Partial<CheckpointerModuleOptions> = {}) {

@@ -1,16 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { errorMessage } from '../checkpointer.errors';
-import { CheckpointerLogger } from '../checkpointer.logger';
-import type { ResolvedCheckpointerOptions } from '../checkpointer.options';
-import { getCheckpointerOptionsToken } from '../checkpointer.tokens';
+import { errorMessage } from '../common/checkpointer.errors';
+import { CheckpointerLogger } from '../common/checkpointer.logger';
+import type { ResolvedCheckpointerOptions } from '../options/checkpointer.options';
+import { getCheckpointerOptionsToken } from '../common/checkpointer.tokens';
 import { ConnectionProvider } from '../connection/connection.provider';
 import { PoolManager } from '../connection/pool.manager';
 import {
   type ErrorClassification,
   TransientDatabaseError,
   classifyDatabaseError,
-} from './transient-errors';
+} from '../common/database-errors';
 
 /** Options of one `RetryPolicy.run()`. */
 export interface RetryRunOptions {

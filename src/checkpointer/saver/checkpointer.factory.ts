@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type BaseCheckpointSaver, MemorySaver } from '@langchain/langgraph-checkpoint';
-import { CheckpointerConnectionError, errorMessage } from '../checkpointer.errors';
-import { CheckpointerLogger } from '../checkpointer.logger';
-import type { ResolvedCheckpointerOptions } from '../checkpointer.options';
-import { getCheckpointerOptionsToken } from '../checkpointer.tokens';
+import { CheckpointerConnectionError, errorMessage } from '../common/checkpointer.errors';
+import { CheckpointerLogger } from '../common/checkpointer.logger';
+import type { ResolvedCheckpointerOptions } from '../options/checkpointer.options';
+import { getCheckpointerOptionsToken } from '../common/checkpointer.tokens';
 import { ConnectionProvider } from '../connection/connection.provider';
 import { PoolManager } from '../connection/pool.manager';
 import { RetryPolicy } from '../resilience/retry.policy';

@@ -52,7 +52,7 @@ export class PostgresCheckpointer extends PostgresSaver {
    * when a conversation is forked (replayed from an earlier checkpoint), the fork reaches the same
    * integer versions as the original and its channel values are silently dropped: reads of the
    * fork return the original's messages (langgraphjs #1812, PR #2584; reproduced in
-   * `test/langgraph.spec.ts`). Python mints unique string versions instead; strings would compare
+   * `test/checkpointer/saver/langgraph.e2e-spec.ts`). Python mints unique string versions instead; strings would compare
    * wrongly against the integers already stored by upstream (`"3" > "0004..."`), so we keep
    * numbers: the next integer plus a random binary fraction. They still increase, compare
    * correctly against upstream's integers in both directions, and are exact in a double.

@@ -1,4 +1,4 @@
-import { quoteIdentifier } from '../schema/sql-identifier';
+import { quoteIdentifier } from '../common/sql-identifier';
 
 /** One SQL statement with its `$n` parameters, ready for `pool.query(text, values)`. */
 export interface Statement {

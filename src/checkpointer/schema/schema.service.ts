@@ -2,15 +2,15 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import type pg from 'pg';
-import { SchemaNotCurrentError, errorMessage } from '../checkpointer.errors';
-import { CheckpointerLogger } from '../checkpointer.logger';
-import type { ResolvedCheckpointerOptions } from '../checkpointer.options';
-import { getCheckpointerOptionsToken } from '../checkpointer.tokens';
+import { SchemaNotCurrentError, errorMessage } from '../common/checkpointer.errors';
+import { CheckpointerLogger } from '../common/checkpointer.logger';
+import type { ResolvedCheckpointerOptions } from '../options/checkpointer.options';
+import { getCheckpointerOptionsToken } from '../common/checkpointer.tokens';
 import { ConnectionProvider } from '../connection/connection.provider';
 import { PoolManager } from '../connection/pool.manager';
 import { CheckpointerFactory } from '../saver/checkpointer.factory';
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, createMigrations } from './migrations';
-import { quoteIdentifier } from './sql-identifier';
+import { quoteIdentifier } from '../common/sql-identifier';
 import { latestUpstreamCheckpointVersion } from './upstream-migrations';
 
 /** Where the schema stands, from `SchemaService.status()`. */

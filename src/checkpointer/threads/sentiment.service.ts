@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type Kysely, sql } from 'kysely';
-import { getCheckpointerDbToken } from '../checkpointer.tokens';
+import { getCheckpointerDbToken } from '../common/checkpointer.tokens';
 import { RetryPolicy } from '../resilience/retry.policy';
 import type { CheckpointerDatabase } from '../schema/database';
 import { parseRunId, parseSentiment, parseThreadId, parseUserEmail } from './thread-input';
