@@ -4,6 +4,53 @@ import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The library's layers, lowest first: a folder may import the folders before it, never one after
+ * it, and never the wiring at the root (module, providers, index). saver/ and schema/ are peers and
+ * import neither each other. docs/architecture.md draws the picture.
+ */
+const LAYERS = [
+  ['common'],
+  ['options'],
+  ['connection'],
+  ['resilience'],
+  ['saver', 'schema'],
+  ['threads'],
+  ['retention'],
+  ['health'],
+];
+
+/** One `no-restricted-imports` block per library folder, forbidding every import that points up. */
+function layerRules() {
+  return LAYERS.flatMap((peers, level) =>
+    peers.map((folder) => {
+      const above = LAYERS.slice(level)
+        .flat()
+        .filter((other) => other !== folder);
+      return {
+        files: [`src/checkpointer/${folder}/**/*.ts`],
+        rules: {
+          'no-restricted-imports': [
+            'error',
+            {
+              patterns: [
+                {
+                  group: [
+                    ...above.map((other) => `../${other}/*`),
+                    '../checkpointer.*',
+                    '../index',
+                  ],
+                  message: `src/checkpointer/${folder}/ may import only the layers below it (docs/architecture.md).`,
+                },
+              ],
+            },
+          ],
+        },
+      };
+    }),
+  );
+}
+
 export default tseslint.config(
   { ignores: ['dist/**', 'coverage/**', 'node_modules/**', '.data/**'] },
   eslint.configs.recommended,
@@ -18,6 +65,24 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       'no-console': 'error',
+    },
+  },
+  ...layerRules(),
+  {
+    // The demo uses the library exactly as users do: through its public index, nothing deeper.
+    files: ['src/demo/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/checkpointer/*', '!**/checkpointer/index'],
+              message: 'The demo imports the library from its public index only.',
+            },
+          ],
+        },
+      ],
     },
   },
   {

@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { ResolvedCheckpointerOptions } from '../options/checkpointer.options';
 import { getCheckpointerOptionsToken } from './checkpointer.tokens';
 
 /** The log context of everything this module logs. */
@@ -15,7 +14,8 @@ export class CheckpointerLogger {
   private readonly logger = new Logger(CHECKPOINTER_LOG_CONTEXT);
   private readonly enabled: boolean;
 
-  constructor(@Inject(getCheckpointerOptionsToken()) options: ResolvedCheckpointerOptions) {
+  // Typed by the one field it reads: common/ sits below options/ and never imports it.
+  constructor(@Inject(getCheckpointerOptionsToken()) options: { readonly logger: boolean }) {
     this.enabled = options.logger;
   }
 

@@ -16,7 +16,8 @@ export type SaverKind = 'postgres' | 'memory';
  * Builds the saver over the managed pool. At boot it waits for PostgreSQL with bounded, logged
  * retries; if the database stays unreachable it fails the boot with a message naming host, port
  * and database, or, only when `fallback: 'memory'` is set, provides an in-memory saver with a loud
- * warning. It never ends the pool.
+ * warning. It never ends the pool (a failed boot is cleaned up by the boot sequence,
+ * `checkpointer.providers.ts`).
  */
 @Injectable()
 export class CheckpointerFactory {
@@ -39,11 +40,7 @@ export class CheckpointerFactory {
     try {
       await this.waitForDatabase();
     } catch (error) {
-      if (this.options.fallback !== 'memory') {
-        // The boot fails here; nobody will call the shutdown hooks, so release the pool now.
-        await this.pools.end();
-        throw error;
-      }
+      if (this.options.fallback !== 'memory') throw error;
       this.logger.error(
         `FALLBACK: ${errorMessage(error)}. Running on an IN-MEMORY checkpointer (fallback: 'memory'): ` +
           'conversations are NOT persisted and are lost on restart; health reports this module down.',

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import type pg from 'pg';
@@ -8,7 +8,6 @@ import type { ResolvedCheckpointerOptions } from '../options/checkpointer.option
 import { getCheckpointerOptionsToken } from '../common/checkpointer.tokens';
 import { ConnectionProvider } from '../connection/connection.provider';
 import { PoolManager } from '../connection/pool.manager';
-import { CheckpointerFactory } from '../saver/checkpointer.factory';
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, createMigrations } from './migrations';
 import { quoteIdentifier } from '../common/sql-identifier';
 import { latestUpstreamCheckpointVersion } from './upstream-migrations';
@@ -40,8 +39,9 @@ interface Queryable {
 
 /**
  * Keeps the schema current: upstream `PostgresSaver.setup()` for the checkpoint tables and a
- * Kysely `Migrator` for ours, both in the configured schema. Runs in `onModuleInit` according to
- * `migrations` ('run' | 'verify' | 'skip').
+ * Kysely `Migrator` for ours, both in the configured schema. `prepare()` does what `migrations`
+ * says ('run' | 'verify' | 'skip'); the module's boot sequence calls it once the database answers
+ * (`checkpointer.providers.ts`).
  *
  * Migrating holds `pg_advisory_lock` on a dedicated connection, so replicas booting together
  * migrate one at a time (upstream `setup()` alone races: duplicate-key errors on `CREATE SCHEMA`
@@ -49,31 +49,16 @@ interface Queryable {
  * normal boot executes no DDL and a role without CREATE rights can boot.
  */
 @Injectable()
-export class SchemaService implements OnModuleInit {
+export class SchemaService {
   private readonly latestCheckpointVersion: number | undefined;
 
   constructor(
     @Inject(getCheckpointerOptionsToken()) private readonly options: ResolvedCheckpointerOptions,
     private readonly connection: ConnectionProvider,
     private readonly pools: PoolManager,
-    private readonly factory: CheckpointerFactory,
     private readonly logger: CheckpointerLogger,
   ) {
     this.latestCheckpointVersion = latestUpstreamCheckpointVersion(options.schema);
-  }
-
-  async onModuleInit(): Promise<void> {
-    if (this.factory.kind === 'memory') {
-      this.logger.warn('schema: skipped, the module runs on the in-memory fallback');
-      return;
-    }
-    try {
-      await this.applyMode();
-    } catch (error) {
-      // The boot fails here; nobody will call the shutdown hooks, so release the pool now.
-      await this.pools.end();
-      throw error;
-    }
   }
 
   /** Versions applied and pending, read without taking any lock. */
@@ -112,7 +97,12 @@ export class SchemaService implements OnModuleInit {
     });
   }
 
-  private async applyMode(): Promise<void> {
+  /**
+   * Brings the schema to where `migrations` says: `'run'` migrates (see `migrate()`), `'verify'`
+   * fails with `SchemaNotCurrentError` unless it is current, `'skip'` does nothing. Called once
+   * at boot, by the module's boot sequence.
+   */
+  async prepare(): Promise<void> {
     switch (this.options.migrations) {
       case 'skip':
         this.logger.log(`schema: migrations skipped by configuration ('skip')`);
