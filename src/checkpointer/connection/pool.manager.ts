@@ -2,8 +2,9 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import pg from 'pg';
 import { errorMessage } from '../common/checkpointer.errors';
 import { CheckpointerLogger } from '../common/checkpointer.logger';
+import { withDeadline } from '../common/deadline';
+import { poolView } from '../common/pool-view';
 import { ConnectionProvider } from './connection.provider';
-import { createBorrowedPool } from './borrowed-pool';
 import { ManagedPool } from './managed-pool';
 
 /** Pool counters, for health checks and metrics. */
@@ -42,7 +43,8 @@ export class PoolManager implements OnApplicationShutdown {
     private readonly logger: CheckpointerLogger,
   ) {
     this.current = this.createPool();
-    this.borrowedPool = createBorrowedPool(() => this.current);
+    // end() resolves without ending anything: the owner ends the pool, exactly once.
+    this.borrowedPool = poolView(() => this.current, { end: () => Promise.resolve() });
   }
 
   /** The live pool. Do not end it: `PoolManager` does, at shutdown. */
@@ -82,7 +84,12 @@ export class PoolManager implements OnApplicationShutdown {
    */
   async ping(timeoutMs = 1000): Promise<number> {
     const started = performance.now();
-    const client = await this.acquireWithin(timeoutMs);
+    const client = await withDeadline(
+      this.current.connect(),
+      timeoutMs,
+      () => new Error(`no connection within ${timeoutMs} ms`),
+      (late) => late.release(),
+    );
     const remaining = Math.max(1, Math.ceil(timeoutMs - (performance.now() - started)));
     try {
       // One round trip; SET LOCAL keeps the timeout inside this transaction (pooler-safe).
@@ -168,32 +175,6 @@ export class PoolManager implements OnApplicationShutdown {
     );
     pool.on('remove', () => this.logger.debug(`connection closed (pool total ${pool.totalCount})`));
     return pool;
-  }
-
-  /**
-   * `pool.connect()` bounded by `timeoutMs`. If the deadline wins, the connection that arrives
-   * later is released rather than leaked.
-   */
-  private async acquireWithin(timeoutMs: number): Promise<pg.PoolClient> {
-    const pending = this.current.connect();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no connection within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-    });
-    try {
-      return await Promise.race([pending, deadline]);
-    } catch (error) {
-      pending.then(
-        (late) => late.release(),
-        () => undefined,
-      );
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { errorMessage } from '../common/checkpointer.errors';
+import { withDeadline } from '../common/deadline';
 import { ConnectionProvider } from '../connection/connection.provider';
 import { PoolManager } from '../connection/pool.manager';
 import { CheckpointerFactory } from '../saver/checkpointer.factory';
@@ -56,7 +57,13 @@ export class CheckpointerHealthIndicator {
     }
     try {
       const latencyMs = Math.round(await this.pools.ping(timeoutMs));
-      const schema = describeSchema((await within(timeoutMs, this.schemaStatus.get())).status);
+      // The cached read's late result is still useful (it fills the cache), so it is not discarded.
+      const timed = await withDeadline(
+        this.schemaStatus.get(),
+        timeoutMs,
+        () => new Error(`schema status not read within ${timeoutMs} ms`),
+      );
+      const schema = describeSchema(timed.status);
       const details = { saver: 'postgres', latencyMs, pool: this.pools.stats(), schema };
       if (!schema.current) {
         return check.down({ ...details, message: `schema "${schema.name}" is not current` });
@@ -80,17 +87,4 @@ function describeSchema(status: SchemaStatus) {
     checkpointsLatest: status.checkpoints.latest,
     pendingMigrations: status.app.pending,
   };
-}
-
-/** `promise`, or a rejection after `ms`. Only for reads whose late result is still useful (cached). */
-async function within<T>(ms: number, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`schema status not read within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -57,6 +57,14 @@ describe('RetryPolicy.run', () => {
     expect(lines[0].message).toMatch(/retry 1\/3 in \d+ ms/);
   });
 
+  it('idempotent(operation, fn) is run(fn, { idempotent: true, operation })', async () => {
+    const { policy, lines } = policyWith();
+    const mayHaveCommitted = failing(lost());
+    await expect(policy.idempotent('test.read', mayHaveCommitted)).resolves.toBe('ok');
+    expect(mayHaveCommitted).toHaveBeenCalledTimes(2);
+    expect(lines[0].message).toMatch(/^test\.read: transient database error/);
+  });
+
   it('lets a permanent error through unchanged, at once', async () => {
     const { policy } = policyWith();
     const permanent = Object.assign(new Error('duplicate key'), { code: '23505' });

@@ -85,6 +85,17 @@ export class RetryPolicy {
   }
 
   /**
+   * `run(fn, { idempotent: true, operation })`: for work that is harmless to run again even if a
+   * failed attempt took effect (reads, upserts, single-statement writes). The common case.
+   *
+   * @example
+   * const row = await this.retry.idempotent('threads.getThread', () => query.executeTakeFirst());
+   */
+  idempotent<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    return this.run(fn, { idempotent: true, operation });
+  }
+
+  /**
    * The attempt bookkeeping of `run()`, for adapters that drive their own loop (the
    * `RetryInterceptor` re-subscribes to an Observable): call `starting()` before every attempt and
    * `failed(error)` after a failure, then wait `delayMs` or throw `error`.

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { poolView } from '../common/pool-view';
 
 /** OID of `bytea[]`, the type of every array upstream's read queries return (any dimensions). */
 const BYTEA_ARRAY_OID = 1001;
@@ -78,13 +79,5 @@ export function withFastByteaArrays(pool: pg.Pool): pg.Pool {
     const run = pool.query.bind(pool) as (...args: unknown[]) => unknown;
     return callback === undefined ? run(withTypes) : run(withTypes, callback);
   };
-  return new Proxy(pool, {
-    get(target, property) {
-      if (property === 'query') return query;
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function'
-        ? (value as (...a: unknown[]) => unknown).bind(target)
-        : value;
-    },
-  });
+  return poolView(() => pool, { query: query as pg.Pool['query'] });
 }

@@ -134,6 +134,6 @@ export class PostgresCheckpointer extends PostgresSaver {
   }
 
   private retried<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    return this.retry === undefined ? fn() : this.retry.run(fn, { idempotent: true, operation });
+    return this.retry === undefined ? fn() : this.retry.idempotent(operation, fn);
   }
 }

@@ -62,10 +62,9 @@ export class SentimentService {
         'r.sentiment',
         'r.sentiment_at',
       ]);
-    const row = await this.retry.run(() => query.executeTakeFirst(), {
-      idempotent: true,
-      operation: 'sentiment.setSentiment',
-    });
+    const row = await this.retry.idempotent('sentiment.setSentiment', () =>
+      query.executeTakeFirst(),
+    );
     if (row === undefined) throw new RunNotFoundError(id);
     return {
       runId: row.run_id,
@@ -97,10 +96,7 @@ export class SentimentService {
       .where('t.owner_email', '=', email)
       .orderBy('r.created_at')
       .orderBy('r.run_id');
-    const rows = await this.retry.run(() => query.execute(), {
-      idempotent: true,
-      operation: 'sentiment.getSentiments',
-    });
+    const rows = await this.retry.idempotent('sentiment.getSentiments', () => query.execute());
     if (rows.length === 0) throw new ThreadNotFoundError(id);
     const ratings: Record<string, boolean> = {};
     for (const { run_id, sentiment } of rows) {
@@ -130,12 +126,8 @@ export class SentimentService {
       ])
       .where('t.owner_email', '=', email);
     if (id !== undefined) query = query.where('t.thread_id', '=', id);
-    const { rows, up, down, unrated } = await this.retry.run(
-      () => query.executeTakeFirstOrThrow(),
-      {
-        idempotent: true,
-        operation: 'sentiment.summarize',
-      },
+    const { rows, up, down, unrated } = await this.retry.idempotent('sentiment.summarize', () =>
+      query.executeTakeFirstOrThrow(),
     );
     if (id !== undefined && rows === 0) throw new ThreadNotFoundError(id);
     return { up, down, unrated };

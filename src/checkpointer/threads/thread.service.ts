@@ -80,20 +80,18 @@ export class ThreadService {
     // Fixed here, outside the unit of work, so that a retried attempt records the same run.
     const runId = input.runId === undefined ? randomUUID() : parseRunId(input.runId);
     const run: RunToRecord = { userEmail, threadId, prompt, runId, title: titleFromPrompt(prompt) };
-    return this.retry.run(
-      () =>
-        this.db.transaction().execute(async (trx) => {
-          const recorded = await insertRun(trx, run).executeTakeFirst();
-          if (recorded === undefined) {
-            const same = await selectSameRun(trx, run).executeTakeFirst();
-            if (same === undefined) throw new RunConflictError(run.runId);
-            return { runId: same.run_id, threadId: run.threadId, createdAt: same.created_at };
-          }
-          // Throwing rolls the transaction back, and with it the run just inserted.
-          if (recorded.owned_thread === null) throw new ThreadNotFoundError(run.threadId);
-          return { runId: recorded.run_id, threadId: run.threadId, createdAt: recorded.created_at };
-        }),
-      { idempotent: true, operation: 'threads.recordRun' },
+    return this.retry.idempotent('threads.recordRun', () =>
+      this.db.transaction().execute(async (trx) => {
+        const recorded = await insertRun(trx, run).executeTakeFirst();
+        if (recorded === undefined) {
+          const same = await selectSameRun(trx, run).executeTakeFirst();
+          if (same === undefined) throw new RunConflictError(run.runId);
+          return { runId: same.run_id, threadId: run.threadId, createdAt: same.created_at };
+        }
+        // Throwing rolls the transaction back, and with it the run just inserted.
+        if (recorded.owned_thread === null) throw new ThreadNotFoundError(run.threadId);
+        return { runId: recorded.run_id, threadId: run.threadId, createdAt: recorded.created_at };
+      }),
     );
   }
 
@@ -120,12 +118,10 @@ export class ThreadService {
     });
     const cursor = options.cursor === undefined ? undefined : decodeThreadCursor(options.cursor);
     // One more row than asked tells whether there is a next page.
-    const { rows, asOf } = await this.retry.run(
-      async () =>
-        cursor === undefined
-          ? readFirstPage(this.db, email, limit + 1)
-          : { rows: await readNextPage(this.db, email, cursor, limit + 1), asOf: cursor.asOf },
-      { idempotent: true, operation: 'threads.listThreads' },
+    const { rows, asOf } = await this.retry.idempotent('threads.listThreads', async () =>
+      cursor === undefined
+        ? readFirstPage(this.db, email, limit + 1)
+        : { rows: await readNextPage(this.db, email, cursor, limit + 1), asOf: cursor.asOf },
     );
     const items = rows.slice(0, limit);
     const last = items.at(-1);
@@ -162,9 +158,8 @@ export class ThreadService {
       fallback: 1,
     });
     const offset = (page - 1) * limit;
-    const rows = await this.retry.run(
-      () => selectOffsetPage(this.db, email, offset, limit).execute(),
-      { idempotent: true, operation: 'threads.listThreadsPage' },
+    const rows = await this.retry.idempotent('threads.listThreadsPage', () =>
+      selectOffsetPage(this.db, email, offset, limit).execute(),
     );
     const total = rows[0]?.total ?? 0;
     const items = rows.filter(hasThread).map(toThreadSummary);
@@ -174,10 +169,8 @@ export class ThreadService {
   /** How many threads the user owns: one index lookup, however many. Idempotent (read-only). */
   async countThreads(userEmail: string): Promise<number> {
     const email = parseUserEmail(userEmail);
-    const row = await this.retry.run(
-      () =>
-        this.db.selectNoFrom((eb) => threadCount(eb, email).as('total')).executeTakeFirstOrThrow(),
-      { idempotent: true, operation: 'threads.countThreads' },
+    const row = await this.retry.idempotent('threads.countThreads', () =>
+      this.db.selectNoFrom((eb) => threadCount(eb, email).as('total')).executeTakeFirstOrThrow(),
     );
     return row.total;
   }
@@ -206,10 +199,7 @@ export class ThreadService {
       )
       .where('t.thread_id', '=', id)
       .where('t.owner_email', '=', email);
-    const row = await this.retry.run(() => query.executeTakeFirst(), {
-      idempotent: true,
-      operation: 'threads.getThread',
-    });
+    const row = await this.retry.idempotent('threads.getThread', () => query.executeTakeFirst());
     if (row === undefined) throw new ThreadNotFoundError(id);
     return {
       ...toThreadSummary(row),
@@ -239,10 +229,7 @@ export class ThreadService {
       .where('thread_id', '=', id)
       .where('owner_email', '=', email)
       .returning(THREAD_SUMMARY_COLUMNS);
-    const row = await this.retry.run(() => query.executeTakeFirst(), {
-      idempotent: true,
-      operation: 'threads.renameThread',
-    });
+    const row = await this.retry.idempotent('threads.renameThread', () => query.executeTakeFirst());
     if (row === undefined) throw new ThreadNotFoundError(id);
     return toThreadSummary(row);
   }
