@@ -25,7 +25,6 @@ export {
   SchemaNotCurrentError,
 } from './common/checkpointer.errors';
 export {
-  DEFAULT_CHECKPOINTER_NAME,
   getCheckpointerDbToken,
   getCheckpointerOptionsToken,
   getCheckpointerToken,

@@ -5,12 +5,10 @@ import { getCheckpointerDbToken, getCheckpointerToken } from './checkpointer.tok
  * Injects the LangGraph saver (`BaseCheckpointSaver`) to pass to `graph.compile({ checkpointer })`.
  * @example constructor(@InjectCheckpointer() private readonly saver: BaseCheckpointSaver) {}
  */
-export const InjectCheckpointer = (name?: string): ParameterDecorator =>
-  Inject(getCheckpointerToken(name));
+export const InjectCheckpointer = (): ParameterDecorator => Inject(getCheckpointerToken());
 
 /**
  * Injects the `Kysely<CheckpointerDatabase>` over the same managed pool, scoped to the schema.
  * @example constructor(@InjectCheckpointerDb() private readonly db: Kysely<CheckpointerDatabase>) {}
  */
-export const InjectCheckpointerDb = (name?: string): ParameterDecorator =>
-  Inject(getCheckpointerDbToken(name));
+export const InjectCheckpointerDb = (): ParameterDecorator => Inject(getCheckpointerDbToken());

@@ -1,27 +1,22 @@
 /**
- * Injection tokens. Every token goes through a `getXToken(name?)` helper so that a named second
- * instance (`CheckpointerModule.forRoot({ name: 'archive', ... })`) can be added later without
- * changing how the default instance is injected.
+ * Injection tokens of what the module provides that is not a class. One module instance per
+ * application: the helpers take no name. (Named instances would need a token per provider class
+ * as well, ThreadService and PoolManager included; until someone needs two checkpointer
+ * databases in one application, a parameter that only some tokens honoured would promise what
+ * the module cannot do.)
  */
 
-/** Name of the default (and, for now, only) module instance. */
-export const DEFAULT_CHECKPOINTER_NAME = 'default';
-
-function scoped(base: string, name: string | undefined): string {
-  return name === undefined || name === DEFAULT_CHECKPOINTER_NAME ? base : `${name}${base}`;
-}
-
 /** Token of the LangGraph saver (a `BaseCheckpointSaver`). @publicApi */
-export function getCheckpointerToken(name?: string): string {
-  return scoped('CheckpointerSaver', name);
+export function getCheckpointerToken(): string {
+  return 'CheckpointerSaver';
 }
 
 /** Token of the Kysely instance over the managed pool, scoped to the configured schema. @publicApi */
-export function getCheckpointerDbToken(name?: string): string {
-  return scoped('CheckpointerKysely', name);
+export function getCheckpointerDbToken(): string {
+  return 'CheckpointerKysely';
 }
 
 /** Token of the validated options with every default applied. @publicApi */
-export function getCheckpointerOptionsToken(name?: string): string {
-  return scoped('CheckpointerResolvedOptions', name);
+export function getCheckpointerOptionsToken(): string {
+  return 'CheckpointerResolvedOptions';
 }
