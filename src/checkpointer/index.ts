@@ -6,8 +6,8 @@ export type {
   CheckpointerModuleForRootOptions,
 } from './checkpointer.module-definition';
 export { CHECKPOINTER_MODULE_OPTIONS } from './checkpointer.module-definition';
+export { CHECKPOINTER_DEFAULTS } from './options/options.table';
 export {
-  CHECKPOINTER_DEFAULTS,
   type CheckpointerConnectionSettings,
   type CheckpointerModuleOptions,
   type CheckpointerPoolOptions,

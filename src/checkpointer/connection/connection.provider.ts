@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import { parse as parseConnectionString } from 'pg-connection-string';
 import type { ResolvedCheckpointerOptions } from '../options/checkpointer.options';
+import { CHECKPOINTER_DEFAULTS } from '../options/options.table';
 import { getCheckpointerOptionsToken } from '../common/checkpointer.tokens';
 
 /** Where the module connects, without credentials: safe for logs and error messages. */
@@ -148,14 +149,14 @@ function targetOf(
     const parsed = parseConnectionString(connectionString);
     return {
       host: parsed.host ?? 'localhost',
-      port: parsed.port ? Number(parsed.port) : 5432,
+      port: parsed.port ? Number(parsed.port) : CHECKPOINTER_DEFAULTS.port,
       database: parsed.database ?? parsed.user ?? '(default)',
       user: parsed.user ?? '(default)',
     };
   }
   return {
     host: fields.host ?? 'localhost',
-    port: fields.port ?? 5432,
+    port: fields.port ?? CHECKPOINTER_DEFAULTS.port,
     database: fields.database ?? fields.user ?? '(default)',
     user: fields.user ?? '(default)',
   };

@@ -192,28 +192,3 @@ export interface ResolvedTarget {
   readonly database?: string;
   readonly ssl?: boolean | TlsOptions;
 }
-
-/** Every default in one place; the JSDoc above quotes these values. */
-export const CHECKPOINTER_DEFAULTS = {
-  schema: 'public',
-  port: 5432,
-  pool: {
-    max: 10,
-    min: 0,
-    idleTimeoutMs: 10_000,
-    maxLifetimeSeconds: 1800,
-    acquireTimeoutMs: 10_000,
-  },
-  connection: {
-    connectTimeoutMs: 10_000,
-    keepAlive: true,
-    keepAliveInitialDelayMs: 10_000,
-  },
-  migrations: 'run',
-  retryAttempts: 5,
-  retryDelayMs: 2_000,
-  fallback: 'none',
-  logger: true,
-  retry: { maxAttempts: 4, baseDelayMs: 50, maxDelayMs: 2_000, budgetMs: 10_000 },
-  threads: { maxPromptLength: 100_000 },
-} as const;

@@ -1,5 +1,6 @@
 import { CheckpointerConfigError } from '../common/checkpointer.errors';
 import type { CheckpointerModuleOptions } from './checkpointer.options';
+import { port as portRule, postgresUrl } from './option-rules';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -23,18 +24,17 @@ const SSL_MODES: Readonly<Record<string, CheckpointerModuleOptions['ssl']>> = {
  * CheckpointerModule.forRoot({ ...checkpointerOptionsFromEnv(), schema: 'agents' })
  */
 export function checkpointerOptionsFromEnv(env: Env = process.env): CheckpointerModuleOptions {
-  const url = nonEmpty(env.DATABASE_URL);
-  if (url !== undefined) {
-    if (!/^(postgres|postgresql):\/\//i.test(url)) {
-      throw new CheckpointerConfigError(
-        ['DATABASE_URL must be a postgres:// or postgresql:// URL'],
-        'environment',
-      );
+  const problems: string[] = [];
+  const rawUrl = nonEmpty(env.DATABASE_URL);
+  if (rawUrl !== undefined) {
+    // The same URL rule as the connectionString option.
+    const url = postgresUrl().resolve('DATABASE_URL', rawUrl, problems);
+    if (url === undefined || problems.length > 0) {
+      throw new CheckpointerConfigError(problems, 'environment');
     }
     return { connectionString: url };
   }
 
-  const problems: string[] = [];
   const host = nonEmpty(env.PGHOST);
   const user = nonEmpty(env.PGUSER);
   const database = nonEmpty(env.PGDATABASE);
@@ -42,14 +42,9 @@ export function checkpointerOptionsFromEnv(env: Env = process.env): Checkpointer
   if (host !== undefined && user === undefined) problems.push('PGUSER is not set');
   if (host !== undefined && database === undefined) problems.push('PGDATABASE is not set');
 
-  let port: number | undefined;
+  // The same port rule as the port option; absent stays absent (the option's default applies).
   const rawPort = nonEmpty(env.PGPORT);
-  if (rawPort !== undefined) {
-    port = /^\d{1,5}$/.test(rawPort) ? Number(rawPort) : NaN;
-    if (!(port >= 1 && port <= 65535)) {
-      problems.push(`PGPORT must be an integer 1-65535, got ${JSON.stringify(rawPort)}`);
-    }
-  }
+  const port = rawPort === undefined ? undefined : portRule().resolve('PGPORT', rawPort, problems);
 
   const rawSslMode = nonEmpty(env.PGSSLMODE);
   if (rawSslMode !== undefined && !(rawSslMode in SSL_MODES)) {

@@ -1,5 +1,5 @@
 import { CheckpointerConfigError } from '../common/checkpointer.errors';
-import { CHECKPOINTER_DEFAULTS } from './checkpointer.options';
+import { CHECKPOINTER_DEFAULTS } from './options.table';
 import { resolveCheckpointerOptions } from './options.resolver';
 
 const URL = 'postgres://app:s3cret-pw@db.internal:5433/agents';
