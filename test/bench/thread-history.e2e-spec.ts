@@ -13,31 +13,24 @@ import {
   seedOurHistory,
 } from '../../bench/harness/thread-history';
 import { ThreadService } from '../../src/checkpointer';
-import { bootCheckpointer } from '../support/app';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { useCheckpointerDatabase } from '../support/checkpointer-fixture';
 
 const SHAPE = { threads: 60, runsPerThread: 3, users: 5, heavyThreads: 30, lightThreads: 4 };
 
-let database: TestDatabase;
+const fixture = useCheckpointerDatabase('bench_history', { schema: 'ours' });
 let app: INestApplicationContext;
 let threads: ThreadService;
 
 beforeAll(async () => {
-  database = await createTestDatabase('bench_history');
-  app = await bootCheckpointer({ connectionString: database.url, schema: 'ours' });
+  app = await fixture.boot();
   threads = app.get(ThreadService);
-  await seedOurHistory(database, 'ours', SHAPE);
-  await buildOriginalTable(database, 'ours', 'original');
-});
-
-afterAll(async () => {
-  await app.close();
-  await database.drop();
+  await seedOurHistory(fixture.database, 'ours', SHAPE);
+  await buildOriginalTable(fixture.database, 'ours', 'original');
 });
 
 describe('the seeded history', () => {
   it('has the shape asked for, with threads, runs and counters consistent', async () => {
-    const { rows } = await database.query<Record<string, number>>(
+    const { rows } = await fixture.database.query<Record<string, number>>(
       `SELECT (SELECT count(*)::int FROM ours.users_threads) AS threads,
               (SELECT count(*)::int FROM ours.users_threads_runs) AS runs,
               (SELECT count(DISTINCT owner_email)::int FROM ours.users_threads) AS users,
@@ -65,7 +58,7 @@ describe('the seeded history', () => {
   it("lists and counts the same in the original's table as in ours, page after page", async () => {
     const ids = async (user: string, offset: number, limit: number) =>
       (
-        await database.query<{ thread_id: string }>(originalListingQuery('original'), [
+        await fixture.database.query<{ thread_id: string }>(originalListingQuery('original'), [
           user,
           user,
           limit,
@@ -82,7 +75,7 @@ describe('the seeded history', () => {
     const light = await threads.listThreads(LIGHT_USER, { limit: 20 });
     expect(light.items.map((t) => t.threadId)).toEqual(await ids(LIGHT_USER, 0, 20));
     expect(light.items[0].runCount).toBe(3);
-    const { rows } = await database.query<{ total_threads: string }>(
+    const { rows } = await fixture.database.query<{ total_threads: string }>(
       originalCountQuery('original'),
       [HEAVY_USER],
     );

@@ -12,30 +12,16 @@ import {
   RetryPolicy,
   getCheckpointerDbToken,
 } from '../../../src/checkpointer';
-import { bootCheckpointer } from '../../support/app';
-import { createTestDatabase, type TestDatabase } from '../../support/database';
+import { useCheckpointerDatabase } from '../../support/checkpointer-fixture';
 import { eventually } from '../../support/eventually';
 import { describeOnRealPostgres } from '../../support/real-postgres';
 
-let database: TestDatabase;
-let app: INestApplicationContext | undefined;
-
 describeOnRealPostgres('PoolManager recovery', () => {
-  beforeAll(async () => {
-    database = await createTestDatabase('pools');
-  });
-
-  afterEach(async () => {
-    await app?.close();
-    app = undefined;
-  });
-
-  afterAll(async () => {
-    await database.drop();
-  });
+  const fixture = useCheckpointerDatabase('pools');
+  let app: INestApplicationContext;
 
   async function boot(max: number) {
-    app = await bootCheckpointer({ connectionString: database.url, pool: { max } });
+    app = await fixture.boot({ pool: { max } });
     return {
       pools: app.get(PoolManager),
       policy: app.get(RetryPolicy),
@@ -89,8 +75,7 @@ describeOnRealPostgres('PoolManager recovery', () => {
       const { pools } = await boot(2);
       pools.recreate('before shutdown');
       const replaced = pools.generation;
-      await app?.close();
-      app = undefined;
+      await fixture.close(app);
       expect(pools.recreate('after shutdown')).toBe(false);
       expect(pools.generation).toBe(replaced);
       expect(pools.pool.ended).toBe(true);

@@ -10,8 +10,8 @@ import {
   PoolManager,
   getCheckpointerToken,
 } from '../../../src/checkpointer';
-import { bootCheckpointer } from '../../support/app';
-import { createTestDatabase, type TestDatabase } from '../../support/database';
+import { useCheckpointerDatabase } from '../../support/checkpointer-fixture';
+import type { TestDatabase } from '../../support/database';
 import { LogCapture } from '../../support/log-capture';
 import { describeOnRealPostgres } from '../../support/real-postgres';
 
@@ -34,18 +34,12 @@ async function terminateOurBackends(): Promise<number> {
 }
 
 describeOnRealPostgres('PoolManager', () => {
-  beforeAll(async () => {
-    database = await createTestDatabase('pool');
-    logs = new LogCapture();
-    app = await bootCheckpointer(
-      { connectionString: database.url, logger: true, pool: { max: 4 } },
-      { logger: logs },
-    );
-  });
+  const fixture = useCheckpointerDatabase('pool');
 
-  afterAll(async () => {
-    await app.close();
-    await database.drop();
+  beforeAll(async () => {
+    database = fixture.database;
+    logs = new LogCapture();
+    app = await fixture.boot({ logger: true, pool: { max: 4 } }, { logger: logs });
   });
 
   it('survives idle connections killed by the server, and the next operation succeeds', async () => {

@@ -21,31 +21,19 @@ import {
   PoolManager,
   SchemaService,
 } from '../../../src/checkpointer';
-import { bootCheckpointer } from '../../support/app';
-import { TEST_DATABASE_URL, createTestDatabase, type TestDatabase } from '../../support/database';
+import { useCheckpointerDatabase } from '../../support/checkpointer-fixture';
+import { TEST_DATABASE_URL } from '../../support/database';
 import { eventually } from '../../support/eventually';
 import { itOnRealPostgres } from '../../support/real-postgres';
 import { TcpProxy } from '../../support/tcp-proxy';
 
 const server = new URL(TEST_DATABASE_URL);
-let database: TestDatabase;
+const fixture = useCheckpointerDatabase('health', { schema: 'health' });
+/** The last app booted. */
 let app: INestApplicationContext | undefined;
 
-beforeAll(async () => {
-  database = await createTestDatabase('health');
-});
-
-afterEach(async () => {
-  await app?.close();
-  app = undefined;
-});
-
-afterAll(async () => {
-  await database.drop();
-});
-
 async function boot(options: Partial<CheckpointerModuleOptions> = {}) {
-  app = await bootCheckpointer({ connectionString: database.url, schema: 'health', ...options });
+  app = await fixture.boot(options);
   return app;
 }
 
@@ -79,9 +67,8 @@ describe('CheckpointerHealthIndicator', () => {
   });
 
   it('down when the schema is behind this version of the module', async () => {
-    await boot({ schema: 'behind' });
-    await app?.close();
-    await database.query('DELETE FROM behind.checkpoint_migrations WHERE v = 4');
+    await fixture.close(await boot({ schema: 'behind' }));
+    await fixture.database.query('DELETE FROM behind.checkpoint_migrations WHERE v = 4');
     const health = (await boot({ schema: 'behind', migrations: 'skip' })).get(
       CheckpointerHealthIndicator,
     );
@@ -102,8 +89,8 @@ describe('CheckpointerHealthIndicator', () => {
       });
       try {
         const running = await boot({
-          connectionString: proxy.urlFor(database.url),
-          migrationConnectionString: database.url,
+          connectionString: proxy.urlFor(fixture.database.url),
+          migrationConnectionString: fixture.database.url,
         });
         const health = running.get(CheckpointerHealthIndicator);
         expect((await health.isHealthy('checkpointer')).checkpointer.status).toBe('up');
@@ -120,8 +107,7 @@ describe('CheckpointerHealthIndicator', () => {
           return (await health.isHealthy('checkpointer')).checkpointer.status === 'up';
         });
       } finally {
-        await app?.close();
-        app = undefined;
+        if (app !== undefined) await fixture.close(app);
         await proxy.close();
       }
     },
@@ -135,7 +121,7 @@ describe('CheckpointerHealthIndicator', () => {
     proxy.refuse(60_000);
     try {
       const running = await boot({
-        connectionString: proxy.urlFor(database.url),
+        connectionString: proxy.urlFor(fixture.database.url),
         fallback: 'memory',
         retryAttempts: 0,
       });
@@ -146,8 +132,7 @@ describe('CheckpointerHealthIndicator', () => {
         schema: null,
       });
     } finally {
-      await app?.close();
-      app = undefined;
+      if (app !== undefined) await fixture.close(app);
       await proxy.close();
     }
   });
@@ -177,8 +162,8 @@ describe('CheckpointerHealthIndicator under Terminus', () => {
       imports: [
         TerminusModule,
         CheckpointerModule.forRoot({
-          connectionString: proxy.urlFor(database.url),
-          migrationConnectionString: database.url,
+          connectionString: proxy.urlFor(fixture.database.url),
+          migrationConnectionString: fixture.database.url,
           schema: 'health',
           logger: false,
         }),

@@ -8,8 +8,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
 import pg from 'pg';
 import { PoolManager, RetryPolicy, getCheckpointerToken } from '../../../src/checkpointer';
-import { bootCheckpointer } from '../../support/app';
-import { createTestDatabase, type TestDatabase } from '../../support/database';
+import { useCheckpointerDatabase } from '../../support/checkpointer-fixture';
 import {
   expectedConversation,
   recordAcknowledgedPuts,
@@ -19,21 +18,12 @@ import {
 } from '../../support/graphs';
 import { pgbouncerUrl } from '../../support/pooler';
 
-let database: TestDatabase;
+// The fixture's connection string is routed through PgBouncer by the harness.
+const fixture = useCheckpointerDatabase('pooler_faults');
 let app: INestApplicationContext;
 
 beforeAll(async () => {
-  database = await createTestDatabase('pooler_faults');
-  app = await bootCheckpointer({
-    connectionString: database.url, // routed through PgBouncer by the harness
-    schema: 'pooler',
-    retry: { maxAttempts: 8, budgetMs: 30_000 },
-  });
-});
-
-afterAll(async () => {
-  await app.close();
-  await database.drop();
+  app = await fixture.boot({ schema: 'pooler', retry: { maxAttempts: 8, budgetMs: 30_000 } });
 });
 
 /** Runs `SHOW <what>` on PgBouncer's admin console. */
@@ -51,9 +41,9 @@ async function showOnPgbouncer(what: 'CONFIG' | 'CLIENTS'): Promise<Record<strin
   }
 }
 
-/** Terminates every server connection PgBouncer holds to the test database. */
+/** Terminates every server connection PgBouncer holds to the test fixture.database. */
 async function terminateServerConnections(): Promise<number> {
-  const { rows } = await database.query<{ n: string }>(
+  const { rows } = await fixture.database.query<{ n: string }>(
     `SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity
       WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
   );
@@ -67,7 +57,7 @@ it('runs through PgBouncer in transaction mode', async () => {
     configurable: { thread_id: 'warm-up' },
   });
   const clients = await showOnPgbouncer('CLIENTS');
-  expect(clients.some((client) => client.database === database.name)).toBe(true);
+  expect(clients.some((client) => client.database === fixture.database.name)).toBe(true);
 });
 
 it('5. server connections terminated under load: all invocations complete, every acknowledged checkpoint is readable', async () => {

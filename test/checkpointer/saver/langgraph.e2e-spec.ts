@@ -16,8 +16,7 @@ import {
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import pg from 'pg';
 import { getCheckpointerToken } from '../../../src/checkpointer';
-import { bootCheckpointer } from '../../support/app';
-import { createTestDatabase, type TestDatabase } from '../../support/database';
+import { useCheckpointerDatabase } from '../../support/checkpointer-fixture';
 
 const Conversation = Annotation.Root({
   messages: Annotation<string[]>({ reducer: (a, b) => a.concat(b), default: () => [] }),
@@ -47,26 +46,14 @@ function approvalGraph(saver: BaseCheckpointSaver) {
     .compile({ checkpointer: saver });
 }
 
-let database: TestDatabase;
-let app: INestApplicationContext | undefined;
+const fixture = useCheckpointerDatabase('langgraph', { schema: 'agents' });
+/** The app of the last `boot()`. */
+let app: INestApplicationContext;
 
 async function boot(): Promise<BaseCheckpointSaver> {
-  app = await bootCheckpointer({ connectionString: database.url, schema: 'agents' });
+  app = await fixture.boot();
   return app.get<BaseCheckpointSaver>(getCheckpointerToken());
 }
-
-beforeAll(async () => {
-  database = await createTestDatabase('langgraph');
-});
-
-afterEach(async () => {
-  await app?.close();
-  app = undefined;
-});
-
-afterAll(async () => {
-  await database.drop();
-});
 
 describe('LangGraph on the injected saver', () => {
   it('keeps a multi-turn conversation across a full application close and re-create', async () => {
@@ -74,8 +61,7 @@ describe('LangGraph on the injected saver', () => {
     let graph = chatGraph(await boot());
     await graph.invoke({ messages: ['hello'] }, config);
     await graph.invoke({ messages: ['how are you?'] }, config);
-    await app?.close();
-    app = undefined;
+    await fixture.close(app);
 
     graph = chatGraph(await boot());
     const result = await graph.invoke({ messages: ['still there?'] }, config);
@@ -88,7 +74,7 @@ describe('LangGraph on the injected saver', () => {
       'You said "still there?". This is message 6.',
     ]);
     // The rows really are in the configured schema.
-    const { rows } = await database.query<{ n: string }>(
+    const { rows } = await fixture.database.query<{ n: string }>(
       `SELECT count(*) AS n FROM agents.checkpoints WHERE thread_id = 'conversation-1'`,
     );
     expect(Number(rows[0].n)).toBeGreaterThanOrEqual(6);
@@ -116,8 +102,7 @@ describe('LangGraph on the injected saver', () => {
     const interrupts = (paused as { __interrupt__?: { value: unknown }[] }).__interrupt__;
     expect(interrupts?.[0]?.value).toBe('approve?');
     expect((await graph.getState(config)).next).toEqual(['approve']);
-    await app?.close();
-    app = undefined;
+    await fixture.close(app);
 
     graph = approvalGraph(await boot());
     const resumed = await graph.invoke(new Command({ resume: 'yes' }), config);
@@ -144,7 +129,7 @@ describe('LangGraph on the injected saver', () => {
 
   it('(upstream PostgresSaver, for comparison, loses the fork: the reason for our getNextVersion)', async () => {
     await boot(); // creates the schema
-    const pool = new pg.Pool({ connectionString: database.url, max: 2 });
+    const pool = new pg.Pool({ connectionString: fixture.database.url, max: 2 });
     try {
       const graph = chatGraph(new PostgresSaver(pool, undefined, { schema: 'agents' }));
       const config = { configurable: { thread_id: 'replay-upstream' } };
