@@ -3,6 +3,7 @@ import {
   PoolExhaustedError,
   TransientDatabaseError,
   classifyDatabaseError,
+  markFromOurConnection,
   isPreparedStatementConflict,
   markNeverSent,
 } from './database-errors';
@@ -42,6 +43,7 @@ describe('classifyDatabaseError: the table', () => {
       retryable: true,
       neverSent,
       code,
+      fromOurConnection: false,
     });
   });
 
@@ -60,6 +62,7 @@ describe('classifyDatabaseError: the table', () => {
       retryable: true,
       neverSent,
       code,
+      fromOurConnection: false,
     });
   });
 
@@ -80,6 +83,7 @@ describe('classifyDatabaseError: the table', () => {
       retryable: false,
       neverSent: false,
       code,
+      fromOurConnection: false,
     });
   });
 
@@ -101,6 +105,7 @@ describe('classifyDatabaseError: the table', () => {
       retryable: true,
       neverSent: false,
       code: undefined,
+      fromOurConnection: false,
     });
   });
 
@@ -110,7 +115,19 @@ describe('classifyDatabaseError: the table', () => {
       retryable: false,
       neverSent: true,
       code: undefined,
+      fromOurConnection: false,
     });
+  });
+
+  it('knows an error came through one of our connections, through its causes too', () => {
+    const ours = markFromOurConnection(socketError('ECONNRESET'));
+    expect(classifyDatabaseError(ours)).toMatchObject({
+      kind: 'connection',
+      fromOurConnection: true,
+    });
+    const wrapped = new Error('ROLLBACK failed', { cause: ours });
+    expect(classifyDatabaseError(wrapped).fromOurConnection).toBe(true);
+    expect(classifyDatabaseError(socketError('ECONNRESET')).fromOurConnection).toBe(false);
   });
 
   it('a TransientDatabaseError (a policy gave up on it) is not retried again', () => {

@@ -36,6 +36,13 @@ export interface ErrorClassification {
   readonly neverSent: boolean;
   /** The SQLSTATE or errno that decided it, for logs (e.g. `57P01`, `ECONNRESET`). */
   readonly code: string | undefined;
+  /**
+   * The error came through one of this module's pooled connections (marked where it arose, see
+   * `markFromOurConnection`), so it says something about the pool. An `ECONNRESET` from any other
+   * socket (a model's HTTP call inside a `@Retryable()` handler) is classified the same, but only
+   * ours may make the policy replace the pool.
+   */
+  readonly fromOurConnection: boolean;
 }
 
 /**
@@ -108,6 +115,7 @@ const PREPARED_STATEMENT_STATES: ReadonlySet<string> = new Set(['26000', '42P05'
 const PG_CONNECTION_TERMINATED = 'Connection terminated unexpectedly';
 
 const NEVER_SENT = Symbol('checkpointer.neverSent');
+const FROM_OUR_CONNECTION = Symbol('checkpointer.fromOurConnection');
 const MAX_CAUSE_DEPTH = 5;
 
 /**
@@ -116,8 +124,22 @@ const MAX_CAUSE_DEPTH = 5;
  * non-idempotent work may run again.
  */
 export function markNeverSent<E>(error: E): E {
+  return mark(error, NEVER_SENT);
+}
+
+/**
+ * Marks an error raised by one of this module's pooled connections (a failed query, a failed
+ * checkout). `PoolManager`'s pool and its guarded clients mark every error they raise.
+ */
+export function markFromOurConnection<E>(error: E): E {
+  return mark(error, FROM_OUR_CONNECTION);
+}
+
+function mark<E>(error: E, symbol: symbol): E {
   if (typeof error === 'object' && error !== null && !Object.isFrozen(error)) {
-    Object.defineProperty(error, NEVER_SENT, { value: true, enumerable: false });
+    if (!Object.hasOwn(error, symbol)) {
+      Object.defineProperty(error, symbol, { value: true, enumerable: false });
+    }
   }
   return error;
 }
@@ -135,7 +157,8 @@ export function classifyDatabaseError(
   isTransient?: (error: unknown) => boolean,
 ): ErrorClassification {
   const found = classifyChain(error, 0);
-  const neverSent = found.neverSent || hasNeverSentMark(error, 0);
+  const neverSent = found.neverSent || hasMark(error, NEVER_SENT, 0);
+  const fromOurConnection = hasMark(error, FROM_OUR_CONNECTION, 0);
   const appliesToApp = !found.retryable && !(error instanceof TransientDatabaseError);
   if (appliesToApp && isTransient?.(error) === true) {
     return {
@@ -143,9 +166,10 @@ export function classifyDatabaseError(
       kind: found.kind === 'permanent' ? 'application' : found.kind,
       retryable: true,
       neverSent,
+      fromOurConnection,
     };
   }
-  return { ...found, neverSent };
+  return { ...found, neverSent, fromOurConnection };
 }
 
 /** A prepared-statement conflict (26000, 42P05): the connection must be discarded, not reused. */
@@ -201,13 +225,13 @@ function verdict(
   neverSent: boolean,
   code: string | undefined,
 ): ErrorClassification {
-  return { kind, retryable, neverSent, code };
+  return { kind, retryable, neverSent, code, fromOurConnection: false };
 }
 
-function hasNeverSentMark(error: unknown, depth: number): boolean {
+function hasMark(error: unknown, symbol: symbol, depth: number): boolean {
   if (!isObject(error)) return false;
-  if ((error as { [NEVER_SENT]?: boolean })[NEVER_SENT] === true) return true;
-  return depth < MAX_CAUSE_DEPTH && 'cause' in error && hasNeverSentMark(error.cause, depth + 1);
+  if ((error as Record<symbol, unknown>)[symbol] === true) return true;
+  return depth < MAX_CAUSE_DEPTH && 'cause' in error && hasMark(error.cause, symbol, depth + 1);
 }
 
 function isObject(value: unknown): value is Record<PropertyKey, unknown> {

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { isPreparedStatementConflict } from '../common/database-errors';
+import { isPreparedStatementConflict, markFromOurConnection } from '../common/database-errors';
 
 /** What the pool must know about a connection before taking it back. */
 export interface ConnectionCondition {
@@ -64,6 +64,7 @@ export function guardClient(Base: typeof pg.Client): typeof pg.Client {
     }
 
     private observe(error: unknown): unknown {
+      markFromOurConnection(error);
       if (isPreparedStatementConflict(error)) this.conflicted = true;
       const bare =
         error instanceof Error && !('cause' in error) && !('code' in error) && this.lost !== error;

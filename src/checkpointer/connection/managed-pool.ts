@@ -1,5 +1,9 @@
 import pg from 'pg';
-import { PoolExhaustedError, markNeverSent } from '../common/database-errors';
+import {
+  PoolExhaustedError,
+  markFromOurConnection,
+  markNeverSent,
+} from '../common/database-errors';
 import { guardClient, mustDiscard } from './guarded-client';
 
 type ConnectCallback = (
@@ -93,7 +97,7 @@ export class ManagedPool extends pg.Pool {
       const { acquireTimeoutMs, max } = this.limits;
       return markNeverSent(new PoolExhaustedError(acquireTimeoutMs, max, { cause: error }));
     }
-    return markNeverSent(error);
+    return markFromOurConnection(markNeverSent(error));
   }
 
   /** pg-pool sets `release` anew at every checkout; wrap this checkout's. */

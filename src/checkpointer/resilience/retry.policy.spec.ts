@@ -7,6 +7,7 @@ import { RetryPolicy } from './retry.policy';
 import {
   PoolExhaustedError,
   TransientDatabaseError,
+  markFromOurConnection,
   markNeverSent,
 } from '../common/database-errors';
 
@@ -133,11 +134,23 @@ describe('RetryPolicy.run', () => {
 
   it('asks for a new pool when a connection is lost mid-work, not when none could be opened', async () => {
     const { policy, pools } = policyWith();
-    await policy.run(failing(lost()), { idempotent: true, operation: 'op' });
+    await policy.run(failing(markFromOurConnection(lost())), { idempotent: true, operation: 'op' });
     expect(pools.recreate).toHaveBeenCalledTimes(1);
     expect(pools.recreate).toHaveBeenCalledWith(expect.stringMatching(/^op: connection/), 0);
 
     await policy.run(failing(refused(), serialization()), { idempotent: true });
+    expect(pools.recreate).toHaveBeenCalledTimes(1);
+  });
+
+  it('never touches the pool for a socket error that did not come from its connections', async () => {
+    const { policy, pools } = policyWith();
+    // e.g. a model's HTTP call failing inside a @Retryable() handler
+    const elsewhere = lost();
+    await expect(policy.run(failing(elsewhere), { idempotent: true })).resolves.toBe('ok');
+    expect(pools.recreate).not.toHaveBeenCalled();
+    // Ours, wrapped as a cause (a ROLLBACK failing on the dead connection), still counts.
+    const wrapped = new Error('ROLLBACK failed', { cause: markFromOurConnection(lost()) });
+    await policy.run(failing(wrapped), { idempotent: true });
     expect(pools.recreate).toHaveBeenCalledTimes(1);
   });
 

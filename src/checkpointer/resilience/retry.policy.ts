@@ -125,8 +125,10 @@ export class RetryPolicy {
     if (!verdict.retryable) return { retry: false, error };
     const operation = options.operation ?? 'database work';
     const reason = this.describe(verdict, error);
-    // A connection lost mid-work suggests its idle siblings are dead too (failover).
-    if (verdict.kind === 'connection' && !verdict.neverSent) {
+    // One of our connections lost mid-work suggests its idle siblings are dead too (failover).
+    // A socket error of anything else (a model's HTTP call in a @Retryable handler) says nothing
+    // about the pool.
+    if (verdict.kind === 'connection' && !verdict.neverSent && verdict.fromOurConnection) {
       this.pools.recreate(`${operation}: ${reason}`, generation);
     }
     const maxAttempts = options.maxAttempts ?? this.options.retry.maxAttempts;

@@ -12,6 +12,7 @@ import {
   CheckpointerModule,
   type CheckpointerDatabase,
   InjectCheckpointerDb,
+  PoolManager,
   RetryInterceptor,
   RetryPolicy,
   Retryable,
@@ -64,6 +65,16 @@ class ProbeController {
   @Retryable({ maxAttempts: 3, retryAfterSeconds: 7 })
   down() {
     return this.flaky('down', Number.POSITIVE_INFINITY);
+  }
+
+  /** Its own HTTP call (a model's, say) is reset on the first call; the database is never touched. */
+  @Get('upstream-reset')
+  @Retryable()
+  upstreamReset() {
+    const calls = (this.calls.get('upstream-reset') ?? 0) + 1;
+    this.calls.set('upstream-reset', calls);
+    if (calls === 1) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    return { calls };
   }
 
   @Get('broken')
@@ -132,6 +143,16 @@ describeOnRealPostgres('RetryInterceptor over HTTP', () => {
       expect(response.headers['retry-after']).toBe('7');
       expect(probe.calls.get('down')).toBe(3);
       expect(app.get(RetryPolicy).givenUp).toBe(givenUp + 1);
+    });
+
+    it('a socket error of the handler’s own (not our connection) never replaces the pool', async () => {
+      const pools = app.get(PoolManager);
+      const recreations = pools.generation;
+      await request(app.getHttpServer()).get('/probe/upstream-reset').expect(200, { calls: 2 });
+      expect(pools.generation).toBe(recreations);
+      // ...while our own lost connection still does (a failover).
+      await request(app.getHttpServer()).get('/probe/read').expect(200);
+      expect(pools.generation).toBe(recreations + 1);
     });
 
     it('does not retry a permanent error, nor turn it into a 503', async () => {
