@@ -48,6 +48,8 @@ module.exports = async () => {
     testRegex: '.*\\.(e2e-)?spec\\.ts$',
     // *.pgbouncer.e2e-spec.ts need a PgBouncer: `npm run test:pgbouncer` (jest.pgbouncer.config.js).
     testPathIgnorePatterns: ['/node_modules/', '\\.pgbouncer\\.e2e-spec\\.ts$'],
+    // The compat fixture apps (their own Nest, their own node_modules) run in test/compat/run.mjs.
+    modulePathIgnorePatterns: ['<rootDir>/test/compat/'],
     moduleFileExtensions: ['js', 'json', 'ts'],
     transform: {
       '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],

@@ -67,6 +67,9 @@ import { ThreadService } from './threads/thread.service';
     SchemaService,
     RetryPolicy,
     RetryInterceptor,
+    // `@UseInterceptors(RetryInterceptor)` builds the interceptor in the importing module's
+    // injector: everything it injects must be visible there.
+    CheckpointerLogger,
     CheckpointerHealthIndicator,
     ThreadService,
     SentimentService,
