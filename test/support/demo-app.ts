@@ -22,6 +22,7 @@ const DEMO_VARIABLES = [
   'PORT',
   'SHUTDOWN_GRACE_MS',
   'HOST',
+  'HEALTH_DETAILS',
 ] as const;
 
 /** The environment of one boot; `undefined` leaves a variable unset (e.g. `JWT_SECRET`). */

@@ -22,6 +22,12 @@ export interface DemoEnvironment {
    * balancers stop sending traffic first. Default: `0`.
    */
   SHUTDOWN_GRACE_MS: number;
+  /**
+   * Whether the unauthenticated `/health/ready` shows its details (latency, pool counters, schema
+   * versions, the database error's text) or its status alone. Status codes are the same either
+   * way. `true` or `false`. Default: `false` in production, `true` in development and test.
+   */
+  HEALTH_DETAILS: boolean;
   /** Schema of the checkpointer tables. Default: `public`. */
   CHECKPOINTER_SCHEMA: string;
   /** Where the embedded database keeps its data when no database is configured. Default: `./.data/pglite`. */
@@ -81,6 +87,10 @@ export function validateDemoEnvironment(raw: Record<string, unknown>): DemoEnvir
   if (secret === undefined && nodeEnv !== 'development') {
     problems.push(`JWT_SECRET is required when NODE_ENV is ${nodeEnv}`);
   }
+  const healthDetails = text('HEALTH_DETAILS') ?? String(nodeEnv !== 'production');
+  if (healthDetails !== 'true' && healthDetails !== 'false') {
+    problems.push(`HEALTH_DETAILS must be true or false, got ${JSON.stringify(healthDetails)}`);
+  }
   if (problems.length > 0) throw new Error(`Invalid environment: ${problems.join('; ')}`);
 
   return {
@@ -88,6 +98,7 @@ export function validateDemoEnvironment(raw: Record<string, unknown>): DemoEnvir
     PORT: Number(port),
     HOST: text('HOST') ?? '127.0.0.1',
     SHUTDOWN_GRACE_MS: Number(grace),
+    HEALTH_DETAILS: healthDetails === 'true',
     JWT_SECRET: secret,
     JWT_MAX_TTL_SECONDS: Number(maxTtl),
     CHECKPOINTER_SCHEMA: text('CHECKPOINTER_SCHEMA') ?? 'public',
