@@ -72,7 +72,15 @@ export class DemoDatabase implements OnApplicationShutdown {
       );
     }
     const dataDir = this.config.get('DEMO_DATA_DIR', { infer: true });
-    this.embedded = await EmbeddedDatabase.start({ dataDir });
+    this.embedded = await EmbeddedDatabase.start({
+      dataDir,
+      // The pool then finds its connections refused: requests answer 503, readiness is down.
+      onFailure: (error) =>
+        this.logger.error(
+          `The embedded database stopped unexpectedly (${error.message}): requests answer 503 ` +
+            'until the app is restarted.',
+        ),
+    });
     this.chosen = 'embedded';
     this.logger.warn(
       `No DATABASE_URL or PGHOST set: using the embedded PGlite database in ${dataDir} ` +
