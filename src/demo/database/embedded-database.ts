@@ -50,11 +50,6 @@ export class EmbeddedDatabase {
     );
   }
 
-  /** Whether the database stopped by itself since it started (it is then unavailable). */
-  get hasFailed(): boolean {
-    return this.failed;
-  }
-
   static async start(options: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
     const inMemory = options.dataDir.startsWith('memory://');
     const dataDir = inMemory ? options.dataDir : resolve(options.dataDir);
