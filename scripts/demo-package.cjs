@@ -13,6 +13,7 @@ const DEMO_RUNTIME = [
   '@nestjs/swagger',
   'class-transformer',
   'class-validator',
+  'helmet',
 ];
 
 const pinned = (name) => {

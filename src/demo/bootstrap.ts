@@ -1,8 +1,10 @@
-import { ValidationPipe } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
 import { CHECKPOINTER_DEFAULTS } from '../checkpointer';
 import { ApiExceptionFilter } from './errors/api-exception.filter';
+import { rejectDeepBodies } from './http/body-depth';
+import { DemoValidationPipe } from './http/demo-validation.pipe';
 
 /**
  * Largest JSON body accepted, in bytes: room for the longest prompt the services accept
@@ -14,14 +16,34 @@ import { ApiExceptionFilter } from './errors/api-exception.filter';
 const MAX_JSON_BODY_BYTES = CHECKPOINTER_DEFAULTS.threads.maxPromptLength * 12 + 16 * 1024;
 
 /**
- * What `main.ts` and the e2e tests both apply to the application: the same body parser, pipes,
- * filters and OpenAPI document, so the tests exercise exactly what runs. Call before `init()`.
+ * helmet's defaults (`default-src 'self'`, `script-src 'self'`, `object-src 'none'`,
+ * `frame-ancestors 'self'`, ...) with what Swagger UI at `/docs` needs and no more: its scripts are
+ * files of our own origin (no inline script, no `unsafe-eval`); its page has an inline `<style>`
+ * and it sets style attributes (`style-src 'unsafe-inline'`, no fonts or styles from elsewhere);
+ * its icons are `data:` images. Requests are not upgraded to HTTPS: the demo serves plain HTTP on
+ * 127.0.0.1 unless a proxy terminates TLS in front of it.
+ */
+const CONTENT_SECURITY_POLICY = {
+  'style-src': ["'self'", "'unsafe-inline'"],
+  'font-src': ["'self'", 'data:'],
+  'upgrade-insecure-requests': null,
+};
+
+/**
+ * What `main.ts` and the e2e tests both apply to the application: security headers (helmet, no
+ * `X-Powered-By`), the same body parsers (and the bound on a body's nesting), pipes, filters and
+ * OpenAPI document, so the tests exercise exactly what runs. Call before `init()`. Query strings are Express 5's default "simple" parser: flat,
+ * a value is a string or, when repeated, an array of strings (which the DTOs refuse).
  */
 export function configureDemoApp(app: NestExpressApplication): NestExpressApplication {
+  app.disable('x-powered-by');
+  app.use(helmet({ contentSecurityPolicy: { directives: CONTENT_SECURITY_POLICY } }));
   app.useBodyParser('json', { limit: MAX_JSON_BODY_BYTES });
-  app.useGlobalPipes(
-    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
-  );
+  // Registered here, not left to Nest's init (which would add it after the depth check, nested as
+  // `qs` parses it): form bodies stay flat, `a[b]=1` is the field "a[b]".
+  app.useBodyParser('urlencoded', { extended: false });
+  app.use(rejectDeepBodies);
+  app.useGlobalPipes(new DemoValidationPipe());
   app.useGlobalFilters(new ApiExceptionFilter());
   const document = SwaggerModule.createDocument(
     app,

@@ -23,6 +23,8 @@ let database: TestDatabase;
 let dataRoot: string;
 let env: NodeJS.ProcessEnv;
 let token: string;
+/** A token minted for exactly JWT_MAX_TTL_SECONDS (the default, a day). */
+let dayToken: string;
 
 /** A port free right now on 127.0.0.1 (the app's PORT must be 1-65535, not 0). */
 async function freePort(): Promise<number> {
@@ -93,6 +95,34 @@ it('the token script says how to use it when the email is missing', async () => 
   });
 });
 
+it('the token script refuses an expiry past JWT_MAX_TTL_SECONDS, or one it cannot read', async () => {
+  const mint = (...args: string[]) =>
+    run('node', ['dist/demo/token.js', 'alice@example.com', ...args], { cwd: ROOT, env }).catch(
+      (error: { code?: number; stdout?: string; stderr?: string }) => error,
+    );
+  await expect(mint('25h')).resolves.toMatchObject({
+    code: 2,
+    stdout: '',
+    stderr: expect.stringContaining('longer than JWT_MAX_TTL_SECONDS (86400 s)'),
+  });
+  await expect(mint('12')).resolves.toMatchObject({
+    code: 2,
+    stdout: '',
+    stderr: expect.stringContaining('expires-in must be a whole number with a unit'),
+  });
+  // Exactly the cap is a token the app accepts (the next describe's app shares the secret).
+  const { stdout } = await run('node', ['dist/demo/token.js', 'alice@example.com', '1d'], {
+    cwd: ROOT,
+    env,
+  });
+  const payload = JSON.parse(Buffer.from(stdout.trim().split('.')[1], 'base64url').toString()) as {
+    iat: number;
+    exp: number;
+  };
+  expect(payload.exp - payload.iat).toBe(86_400);
+  dayToken = stdout.trim();
+});
+
 describe('node dist/main.js', () => {
   let app: ChildProcess;
   let output = '';
@@ -134,6 +164,10 @@ describe('node dist/main.js', () => {
       body: JSON.stringify({ prompt: 'Hello!' }),
     });
     expect(turn.status).toBe(201);
+    const longest = await fetch(`${base()}/threads`, {
+      headers: { authorization: `Bearer ${dayToken}` },
+    });
+    expect(longest.status).toBe(200);
     expect(await turn.json()).toEqual({
       runId: expect.any(String),
       threadId: 'from-the-shell',

@@ -14,6 +14,7 @@ export const E2E_JWT_SECRET = 'e2e-secret-0123456789abcdef0123456789';
 const DEMO_VARIABLES = [
   'NODE_ENV',
   'JWT_SECRET',
+  'JWT_MAX_TTL_SECONDS',
   ...DATABASE_VARIABLES,
   'MIGRATION_DATABASE_URL',
   'CHECKPOINTER_SCHEMA',
@@ -21,6 +22,7 @@ const DEMO_VARIABLES = [
   'PORT',
   'SHUTDOWN_GRACE_MS',
   'HOST',
+  'HEALTH_DETAILS',
 ] as const;
 
 /** The environment of one boot; `undefined` leaves a variable unset (e.g. `JWT_SECRET`). */

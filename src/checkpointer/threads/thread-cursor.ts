@@ -20,6 +20,14 @@ const VERSION = 1;
 const MAX_ENCODED_LENGTH = 2048;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+/**
+ * The instants a cursor may carry. PostgreSQL has no year 0 (`0000-…` is "date/time field value
+ * out of range", which the format alone would let through), and no thread was active before the
+ * Unix epoch or after 9999 (past which the fixed four-digit format could not carry the key).
+ * Compared as text: the fixed-width format sorts chronologically.
+ */
+const EARLIEST = '1970-01-01T00:00:00.000000Z';
+const LATEST = '9999-12-31T23:59:59.999999Z';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The opaque form handed to clients: base64url of a versioned JSON array. */
@@ -30,8 +38,9 @@ export function encodeThreadCursor(cursor: ThreadCursor): string {
 
 /**
  * Decodes a cursor from `encodeThreadCursor`, strictly: anything else (tampered, truncated, from
- * another version, not base64url) is an `InvalidInputError` on `cursor`, never a crash or a query
- * with a malformed key.
+ * another version, not base64url, a field of the wrong type, an instant PostgreSQL would refuse or
+ * no thread can have) is an `InvalidInputError` on `cursor`, never a crash or a query with a
+ * malformed key. Every field is checked before any reaches SQL.
  */
 export function decodeThreadCursor(value: unknown): ThreadCursor {
   if (typeof value !== 'string') throw invalid('must be a string');
@@ -61,9 +70,10 @@ export function decodeThreadCursor(value: unknown): ThreadCursor {
   }
 }
 
-/** A real instant in the exact format the listing query produces. */
+/** A real instant, within `EARLIEST`-`LATEST`, in the exact format the listing query produces. */
 function isTimestamp(value: unknown): value is string {
   if (typeof value !== 'string' || !TIMESTAMP.test(value)) return false;
+  if (value < EARLIEST || value > LATEST) return false;
   const millis = `${value.slice(0, 23)}Z`;
   const parsed = new Date(millis);
   return !Number.isNaN(parsed.getTime()) && parsed.toISOString() === millis;

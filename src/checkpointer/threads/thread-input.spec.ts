@@ -112,3 +112,61 @@ describe('boundary validation', () => {
     expect(codePointLengthExceeds('a'.repeat(7), 3)).toBe(true);
   });
 });
+
+describe('userEmail as an identity: no two mailboxes share one', () => {
+  const KATE = 'kate@example.com';
+
+  it('ASCII case is one identity', () => {
+    expect(parseUserEmail('Kate@Example.COM')).toBe(KATE);
+    expect(parseUserEmail('KATE@EXAMPLE.COM')).toBe(KATE);
+  });
+
+  it.each([
+    ['KELVIN SIGN (NFC makes it K)', '\u212Aate@example.com'],
+    ['KELVIN SIGN in the domain', 'kate@example.\u212Aom'],
+    ['ANGSTROM SIGN (NFC makes it Å)', '\u212Bsa@example.com'],
+    ['OHM SIGN (NFC makes it Ω)', '\u2126mega@example.com'],
+    ['a decomposed é (e + U+0301)', 'rene\u0301@example.com'],
+  ])('refuses what is not in NFC: %s', (_case, email) => {
+    expect(fieldOf(() => parseUserEmail(email))).toBe('userEmail');
+    expect(() => parseUserEmail(email)).toThrow(
+      'userEmail must be in Unicode Normalization Form C',
+    );
+  });
+
+  it('lowercases A-Z only: other letters are kept as given', () => {
+    expect(parseUserEmail('René@Example.com')).toBe('rené@example.com');
+    expect(parseUserEmail('ÉLODIE@example.com')).toBe('Élodie@example.com');
+    expect(parseUserEmail('İLKER@example.com')).toBe('İlker@example.com');
+    expect(parseUserEmail('STRAẞE@example.com')).toBe('straẞe@example.com');
+    expect(parseUserEmail('Ｋate@example.com')).toBe('Ｋate@example.com');
+  });
+
+  it('Unicode case pitfalls stay apart: each spelling is its own identity, none is another', () => {
+    const spellings = [
+      KATE,
+      'ｋate@example.com', // FULLWIDTH k
+      'katé@example.com',
+      'kate@exämple.com',
+      'i@example.com',
+      'İ@example.com', // toLowerCase: i + U+0307
+      'i\u0307@example.com',
+      'ı@example.com', // dotless i: toUpperCase makes it I
+      'ß@example.com',
+      'ẞ@example.com', // toLowerCase: ß
+      'ss@example.com', // what case folding makes of ß
+      'σ@example.com',
+      'ς@example.com',
+      'Σ@example.com',
+      'ǆ@example.com',
+      'ǅ@example.com',
+      'Ǆ@example.com',
+      'ﬀ@example.com', // case folding: ff
+      'ff@example.com',
+    ];
+    const identities = spellings.map((email) => parseUserEmail(email));
+    expect(new Set(identities).size).toBe(spellings.length);
+    // And each is the spelling itself: nothing non-ASCII was changed.
+    expect(identities).toEqual(spellings);
+  });
+});

@@ -23,15 +23,46 @@ export const THREAD_INPUT_LIMITS = {
 const CONTROL_CHARACTER = /\p{Cc}/u;
 /** With the `u` flag, only a surrogate that is not half of a pair matches. */
 const LONE_SURROGATE = /\p{Cs}/u;
+const ASCII_UPPER_CASE = /[A-Z]+/g;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The user's email, trimmed and lowercased: the form stored and compared everywhere. */
+/**
+ * The user's email as an identity: the form stored and compared everywhere, so two strings are the
+ * same user exactly when this returns the same for both.
+ *
+ * @example
+ * parseUserEmail('  Kate@Example.COM '); // 'kate@example.com'
+ * parseUserEmail('\u212Aate@example.com'); // throws: KELVIN SIGN, not K (not in NFC)
+ * parseUserEmail('Élodie@example.com'); // 'Élodie@example.com': only A-Z are lowercased
+ *
+ * The rule, chosen so that two different mailboxes never share an identity:
+ *
+ * 1. Surrounding whitespace is trimmed.
+ * 2. The rest must already be in Unicode Normalization Form C (what RFC 6532 asks of mail
+ *    addresses), or it is refused. Normalizing instead would merge look-alikes into other users:
+ *    NFC maps KELVIN SIGN (U+212A) to "K", ANGSTROM SIGN (U+212B) to "Å", OHM SIGN (U+2126) to
+ *    "Ω", so `\u212Aate@example.com` would become kate@example.com. Refusing merges nothing, and
+ *    canonically equivalent spellings (a decomposed "e" + U+0301 beside a precomposed "é") can
+ *    still never be two identities: only the NFC one is accepted.
+ * 3. ASCII letters A-Z are lowercased, and nothing else. ASCII case is one mailbox in practice
+ *    (and was in the original); Unicode case mapping is no mailbox rule and folds different
+ *    characters together: `toLowerCase()` turns U+212A into "k" (the collision this rule closes),
+ *    "İ" (U+0130) into "i" + U+0307, "ẞ" into "ß", and case folding turns "ß" into "ss". Other
+ *    letters are kept as given, so "Élodie" and "élodie" are two identities: at worst a user split
+ *    in two (who signs in with one spelling), never one user reading another's threads.
+ *
+ * Identities stored by versions that lowercased with `toLowerCase()` are unchanged for ASCII
+ * addresses; a non-ASCII address with upper-case letters now has the identity as given.
+ */
 export function parseUserEmail(value: unknown): string {
-  const email = requireString('userEmail', value).trim().toLowerCase();
-  if (email.length === 0) throw new InvalidInputError('userEmail', 'must not be empty');
-  requireText('userEmail', email);
-  requireMaxLength('userEmail', email, THREAD_INPUT_LIMITS.userEmailMaxLength);
-  return email;
+  const trimmed = requireString('userEmail', value).trim();
+  if (trimmed.length === 0) throw new InvalidInputError('userEmail', 'must not be empty');
+  requireText('userEmail', trimmed);
+  requireMaxLength('userEmail', trimmed, THREAD_INPUT_LIMITS.userEmailMaxLength);
+  if (trimmed.normalize('NFC') !== trimmed) {
+    throw new InvalidInputError('userEmail', 'must be in Unicode Normalization Form C (NFC)');
+  }
+  return trimmed.replace(ASCII_UPPER_CASE, (letters) => letters.toLowerCase());
 }
 
 /** A thread id, kept verbatim (never trimmed or case-folded): 1-255 characters, no controls. */

@@ -4,6 +4,7 @@ import { JwtModule } from '@nestjs/jwt';
 import type { DemoEnvironment } from '../config/demo.environment';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { resolveJwtSecret } from './jwt-secret';
+import { DEFAULT_TOKEN_TTL_SECONDS } from './token-lifetime';
 
 /** Bearer-token identity for the demo: HS256 JWTs whose `email` claim names the user. */
 @Module({
@@ -21,9 +22,14 @@ import { resolveJwtSecret } from './jwt-secret';
               'Mint a token with: npm run token -- alice@example.com',
           );
         }
+        // The tokens the app signs itself must pass its own guard.
+        const expiresIn = Math.min(
+          DEFAULT_TOKEN_TTL_SECONDS,
+          config.get('JWT_MAX_TTL_SECONDS', { infer: true }),
+        );
         return {
           secret,
-          signOptions: { algorithm: 'HS256', expiresIn: '12h' },
+          signOptions: { algorithm: 'HS256', expiresIn },
           verifyOptions: { algorithms: ['HS256'] },
         };
       },

@@ -12,10 +12,22 @@ export interface DemoEnvironment {
   /** HS256 secret for bearer tokens, at least 32 characters. Required outside development. */
   JWT_SECRET?: string;
   /**
+   * Longest lifetime of a bearer token, in seconds (60 to 2,592,000, 30 days): the guard refuses
+   * a token whose `exp` lies further ahead, or further from its `iat`, and `npm run token` refuses
+   * to mint one. Default: `86400` (24 hours).
+   */
+  JWT_MAX_TTL_SECONDS: number;
+  /**
    * After SIGTERM, how long to keep serving with readiness answering 503 before closing, so load
    * balancers stop sending traffic first. Default: `0`.
    */
   SHUTDOWN_GRACE_MS: number;
+  /**
+   * Whether the unauthenticated `/health/ready` shows its details (latency, pool counters, schema
+   * versions, the database error's text) or its status alone. Status codes are the same either
+   * way. `true` or `false`. Default: `false` in production, `true` in development and test.
+   */
+  HEALTH_DETAILS: boolean;
   /** Schema of the checkpointer tables. Default: `public`. */
   CHECKPOINTER_SCHEMA: string;
   /** Where the embedded database keeps its data when no database is configured. Default: `./.data/pglite`. */
@@ -29,6 +41,9 @@ export interface DemoEnvironment {
 
 const NODE_ENVS = ['development', 'production', 'test'] as const;
 const MIN_SECRET_LENGTH = 32;
+/** `JWT_MAX_TTL_SECONDS` when unset: 24 hours. */
+export const DEFAULT_MAX_TOKEN_TTL_SECONDS = 24 * 3600;
+const MAX_TOKEN_TTL_RANGE = { min: 60, max: 30 * 86400 } as const;
 
 /** `ConfigModule.forRoot({ validate })`: returns the typed environment or throws listing every problem. */
 export function validateDemoEnvironment(raw: Record<string, unknown>): DemoEnvironment {
@@ -54,12 +69,27 @@ export function validateDemoEnvironment(raw: Record<string, unknown>): DemoEnvir
       `SHUTDOWN_GRACE_MS must be an integer of milliseconds, got ${JSON.stringify(grace)}`,
     );
   }
+  const maxTtl = text('JWT_MAX_TTL_SECONDS') ?? String(DEFAULT_MAX_TOKEN_TTL_SECONDS);
+  if (
+    !/^\d{1,7}$/.test(maxTtl) ||
+    Number(maxTtl) < MAX_TOKEN_TTL_RANGE.min ||
+    Number(maxTtl) > MAX_TOKEN_TTL_RANGE.max
+  ) {
+    problems.push(
+      `JWT_MAX_TTL_SECONDS must be an integer of seconds from ${MAX_TOKEN_TTL_RANGE.min} to ` +
+        `${MAX_TOKEN_TTL_RANGE.max}, got ${JSON.stringify(maxTtl)}`,
+    );
+  }
   const secret = text('JWT_SECRET');
   if (secret !== undefined && secret.length < MIN_SECRET_LENGTH) {
     problems.push(`JWT_SECRET must be at least ${MIN_SECRET_LENGTH} characters`);
   }
   if (secret === undefined && nodeEnv !== 'development') {
     problems.push(`JWT_SECRET is required when NODE_ENV is ${nodeEnv}`);
+  }
+  const healthDetails = text('HEALTH_DETAILS') ?? String(nodeEnv !== 'production');
+  if (healthDetails !== 'true' && healthDetails !== 'false') {
+    problems.push(`HEALTH_DETAILS must be true or false, got ${JSON.stringify(healthDetails)}`);
   }
   if (problems.length > 0) throw new Error(`Invalid environment: ${problems.join('; ')}`);
 
@@ -68,7 +98,9 @@ export function validateDemoEnvironment(raw: Record<string, unknown>): DemoEnvir
     PORT: Number(port),
     HOST: text('HOST') ?? '127.0.0.1',
     SHUTDOWN_GRACE_MS: Number(grace),
+    HEALTH_DETAILS: healthDetails === 'true',
     JWT_SECRET: secret,
+    JWT_MAX_TTL_SECONDS: Number(maxTtl),
     CHECKPOINTER_SCHEMA: text('CHECKPOINTER_SCHEMA') ?? 'public',
     DEMO_DATA_DIR: text('DEMO_DATA_DIR') ?? './.data/pglite',
     DATABASE_URL: text('DATABASE_URL'),

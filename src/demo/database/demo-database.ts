@@ -21,9 +21,16 @@ export const DATABASE_VARIABLES = [
 ] as const;
 
 /**
+ * Where the embedded database may run: it has no authentication (any local process that finds its
+ * port gets in, with any password), so production must name a real server.
+ */
+const EMBEDDED_ENVIRONMENTS: readonly DemoEnvironment['NODE_ENV'][] = ['development', 'test'];
+
+/**
  * Chooses the demo's database: the configured server (`DATABASE_URL` or `PG*`), or, when none is
- * configured, the embedded PGlite database, started here and stopped at shutdown once the
- * checkpointer's pool has closed.
+ * configured and NODE_ENV is development or test, the embedded PGlite database, started here and
+ * stopped at shutdown once the checkpointer's pool has closed. In production, no database
+ * configured is an error at boot that says what to set.
  */
 @Injectable()
 export class DemoDatabase implements OnApplicationShutdown {
@@ -55,8 +62,25 @@ export class DemoDatabase implements OnApplicationShutdown {
       this.chosen = 'configured';
       return { ...checkpointerOptionsFromEnv(env), schema, migrationConnectionString };
     }
+    const nodeEnv = this.config.get('NODE_ENV', { infer: true });
+    if (!EMBEDDED_ENVIRONMENTS.includes(nodeEnv)) {
+      throw new Error(
+        `No database configured and NODE_ENV is ${nodeEnv}: set DATABASE_URL (or PGHOST, with ` +
+          'PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE as needed). The embedded PGlite ' +
+          'database accepts any password on its loopback port, so it runs only when NODE_ENV is ' +
+          `${EMBEDDED_ENVIRONMENTS.join(' or ')}.`,
+      );
+    }
     const dataDir = this.config.get('DEMO_DATA_DIR', { infer: true });
-    this.embedded = await EmbeddedDatabase.start({ dataDir });
+    this.embedded = await EmbeddedDatabase.start({
+      dataDir,
+      // The pool then finds its connections refused: requests answer 503, readiness is down.
+      onFailure: (error) =>
+        this.logger.error(
+          `The embedded database stopped unexpectedly (${error.message}): requests answer 503 ` +
+            'until the app is restarted.',
+        ),
+    });
     this.chosen = 'embedded';
     this.logger.warn(
       `No DATABASE_URL or PGHOST set: using the embedded PGlite database in ${dataDir} ` +

@@ -13,6 +13,12 @@ export interface EmbeddedDatabaseOptions {
    * module needs (its pool plus one dedicated migration connection). Default: `2`.
    */
   readonly maxConnections?: number;
+  /**
+   * Called once if the database stops by itself after it started (its worker crashed or exited):
+   * from then on it is unavailable, connections to it are refused, and the process goes on.
+   * Default: none (the failure is still handled, never an uncaught error).
+   */
+  readonly onFailure?: (error: Error) => void;
 }
 
 /**
@@ -22,12 +28,27 @@ export interface EmbeddedDatabaseOptions {
  * from opening the same data directory.
  */
 export class EmbeddedDatabase {
+  private stopping = false;
+  private readonly exited: Promise<void>;
+  private failed = false;
+
   private constructor(
     /** `postgres://` URL of the socket server, on 127.0.0.1 and a free port. */
     readonly url: string,
     private readonly worker: Worker,
     private readonly lock: DataDirLock | undefined,
-  ) {}
+    private readonly onFailure: ((error: Error) => void) | undefined,
+  ) {
+    // For as long as the worker lives, not only while it starts: an 'error' without a listener
+    // would be thrown in this process, and an exit unnoticed would leave stop() waiting forever.
+    worker.on('error', (error) => this.fail(error));
+    this.exited = new Promise((resolveExit) =>
+      worker.once('exit', (code) => {
+        if (!this.stopping) this.fail(new Error(`its worker exited with code ${code}`));
+        resolveExit();
+      }),
+    );
+  }
 
   static async start(options: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
     const inMemory = options.dataDir.startsWith('memory://');
@@ -45,17 +66,32 @@ export class EmbeddedDatabase {
         },
       });
       const address = await new Promise<string>((resolveReady, rejectReady) => {
-        worker.once('message', (message: WorkerMessage) =>
-          message.type === 'ready'
-            ? resolveReady(message.address)
-            : rejectReady(new Error(`embedded database failed to start: ${message.error}`)),
-        );
-        worker.once('error', rejectReady);
+        const onMessage = (message: WorkerMessage) => {
+          settle();
+          if (message.type === 'ready') resolveReady(message.address);
+          else rejectReady(new Error(`embedded database failed to start: ${message.error}`));
+        };
+        const onError = (error: Error) => {
+          settle();
+          rejectReady(error);
+        };
+        const onExit = (code: number) => {
+          settle();
+          rejectReady(new Error(`embedded database failed to start: exit code ${code}`));
+        };
+        const settle = () => {
+          worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+        };
+        worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+      }).catch(async (error: unknown) => {
+        await worker.terminate();
+        throw error;
       });
       return new EmbeddedDatabase(
         `postgres://postgres@${address}/postgres?sslmode=disable`,
         worker,
         lock,
+        options.onFailure,
       );
     } catch (error) {
       lock?.release();
@@ -66,14 +102,20 @@ export class EmbeddedDatabase {
   /** Stops the server, closes PGlite (flushing the data directory) and releases the lock. */
   async stop(): Promise<void> {
     try {
-      const exited = new Promise<void>((resolveExit) =>
-        this.worker.once('exit', () => resolveExit()),
-      );
-      this.worker.postMessage('stop');
-      await exited;
+      if (!this.stopping) {
+        this.stopping = true;
+        this.worker.postMessage('stop'); // ignored by a worker that has already exited
+      }
+      await this.exited;
     } finally {
       this.lock?.release();
     }
+  }
+
+  private fail(error: Error): void {
+    if (this.failed || this.stopping) return;
+    this.failed = true;
+    this.onFailure?.(error);
   }
 }
 

@@ -68,9 +68,14 @@ export class ApiExceptionFilter implements ExceptionFilter {
       return { status, body: { ...fields, error: fields.error ?? reason } };
     }
     // Express's body parser rejects a body too large (413), of an unsupported charset or
-    // encoding (415) or cut short (400) with errors that carry their status.
-    if (isClientHttpError(error)) {
-      return answer(error.status, STATUS_CODES[error.status] ?? 'Client Error', error.message);
+    // encoding (415) or cut short (400) with errors that carry their status. Client input is
+    // never a 500: a 4xx error the middleware did not mean to explain keeps its status, with the
+    // status's own words instead of its message.
+    const clientStatus = clientErrorStatus(error);
+    if (clientStatus !== undefined) {
+      const reason = STATUS_CODES[clientStatus] ?? 'Client Error';
+      const exposed = (error as { expose?: unknown }).expose === true;
+      return answer(clientStatus, reason, exposed ? (error as Error).message : reason);
     }
     if (error instanceof InvalidInputError) {
       return answer(HttpStatus.BAD_REQUEST, 'Bad Request', [error.message], { field: error.field });
@@ -105,9 +110,15 @@ function answer(
   return { status, body: { statusCode: status, error, message, ...extra } };
 }
 
-/** An `http-errors` error meant for the client (`expose`), as Express's body parser throws. */
-function isClientHttpError(error: unknown): error is Error & { status: number } {
-  if (!(error instanceof Error)) return false;
-  const { status, expose } = error as { status?: unknown; expose?: unknown };
-  return expose === true && typeof status === 'number' && status >= 400 && status < 500;
+/**
+ * The 4xx status of an `http-errors` error (as Express and its body parsers throw), from its
+ * `status` or `statusCode`; `undefined` for anything else.
+ */
+function clientErrorStatus(error: unknown): number | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const { status, statusCode } = error as { status?: unknown; statusCode?: unknown };
+  const code = status ?? statusCode;
+  return typeof code === 'number' && Number.isInteger(code) && code >= 400 && code < 500
+    ? code
+    : undefined;
 }
