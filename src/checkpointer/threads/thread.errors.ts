@@ -50,3 +50,20 @@ export class RunConflictError extends Error {
     super(`run ${runId} is already recorded for another thread`);
   }
 }
+
+/**
+ * Another turn of the thread is running and this one may not wait for it (`ifBusy: 'reject'`),
+ * waited longer than allowed, or found too many turns already waiting. Nothing was recorded.
+ * Try again after `retryAfterMs`.
+ */
+export class ThreadBusyError extends Error {
+  override readonly name = 'ThreadBusyError';
+
+  constructor(
+    readonly threadId: string,
+    /** A sensible pause before trying again, in milliseconds. */
+    readonly retryAfterMs: number,
+  ) {
+    super(`thread ${JSON.stringify(threadId)} is busy with another turn`);
+  }
+}

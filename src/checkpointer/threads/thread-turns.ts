@@ -1,0 +1,227 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Kysely } from 'kysely';
+import { CheckpointerLogger } from '../common/checkpointer.logger';
+import { errorMessage } from '../common/checkpointer.errors';
+import { getCheckpointerDbToken, getCheckpointerOptionsToken } from '../common/checkpointer.tokens';
+import type { ResolvedCheckpointerOptions } from '../options/checkpointer.options';
+import { ConnectionProvider } from '../connection/connection.provider';
+import { RetryPolicy } from '../resilience/retry.policy';
+import { ThreadDeletedError } from '../saver/thread-deleted.error';
+import type { CheckpointerDatabase } from '../schema/database';
+import { parseIntegerInRange, parseThreadId, parseUserEmail } from './thread-input';
+import { ThreadBusyError, ThreadNotFoundError } from './thread.errors';
+import {
+  acquireTurnLease,
+  releaseTurnLease,
+  renewTurnLease,
+  selectTurnAdmission,
+} from './thread-turns.query';
+
+/** Options of one `ThreadTurns.run()`. */
+export interface RunTurnOptions {
+  /**
+   * What to do while another turn of the thread runs: `'wait'` for it to end (bounded by
+   * `maxWaitMs` and by `threads.maxTurnWaiters` waiting turns in this process), or `'reject'` at
+   * once. Either way, past the bound the turn fails with `ThreadBusyError`. Default: `'wait'`.
+   */
+  readonly ifBusy?: 'wait' | 'reject';
+  /** Longest wait, in milliseconds. Default: `threads.turnWaitMs` (`30_000`). */
+  readonly maxWaitMs?: number;
+}
+
+/** The turn a piece of work runs in. */
+export interface ThreadTurn {
+  readonly threadId: string;
+  /**
+   * Aborted when the turn can no longer be trusted to be the only one: its lease was lost (the
+   * thread was deleted, or this process stalled past `threads.turnLeaseMs` and another turn
+   * took over). Pass it on, e.g. `graph.invoke(input, { configurable, signal: turn.signal })`.
+   */
+  readonly signal: AbortSignal;
+}
+
+/** The numbers of `ThreadTurns`, since boot. */
+export interface ThreadTurnStats {
+  /** Turns of this process waiting for a thread's running turn, now. */
+  readonly waiting: number;
+  /** Turns of this process running (holding their thread's lease), now. */
+  readonly held: number;
+  /** Turns refused with `ThreadBusyError` (busy with `'reject'`, waited too long, too many waiting). */
+  readonly busyRefusals: number;
+  /** Turns whose lease was lost while they ran (their signal was aborted). */
+  readonly leasesLost: number;
+}
+
+/** First and longest pause between two attempts to take a busy thread's lease. */
+const POLL_MIN_MS = 20;
+const POLL_MAX_MS = 250;
+
+/**
+ * One turn at a time per thread, across every process on the database, for the thread's owner
+ * only. `run()` checks ownership (and the deletion marker) first, so another user's requests are
+ * answered at once and never queue behind, or ahead of, the owner's; then it takes the thread's
+ * lease, runs the work, and gives the lease back.
+ *
+ * Why a lease row (`users_thread_turns`) and not an advisory lock: a session advisory lock would
+ * need a dedicated session for as long as the turn runs (a turn waiting 30 s on a model would pin
+ * a connection for 30 s), and behind PgBouncer in transaction mode session locks land on arbitrary
+ * backends. A lease is taken, renewed and given back by single statements on any pooled
+ * connection, so it costs no connection while the work runs and works behind any pooler. A
+ * process killed mid-turn cannot give its lease back; it expires `threads.turnLeaseMs` after its
+ * last renewal (renewed every third of it), and the thread is free again. Waiting polls the lease
+ * with jittered backoff: LISTEN/NOTIFY would need a session as well.
+ *
+ * DELETE never waits for a turn: `ThreadService.deleteThread` removes the lease, the turn's next
+ * checkpoint fails with `ThreadDeletedError`, and its signal is aborted at the next renewal.
+ *
+ * @example
+ * await turns.run(userEmail, threadId, async ({ signal }) => {
+ *   await threads.recordRun({ userEmail, threadId, prompt });
+ *   return graph.invoke(input, { configurable: { thread_id: threadId }, signal });
+ * });
+ */
+@Injectable()
+export class ThreadTurns {
+  private readonly settings: ResolvedCheckpointerOptions['threads'];
+  private readonly createOnFirstRun: boolean;
+  /** Waiting turns per thread, in this process. */
+  private readonly waiters = new Map<string, number>();
+  private counters = { waiting: 0, held: 0, busyRefusals: 0, leasesLost: 0 };
+
+  constructor(
+    @Inject(getCheckpointerDbToken()) private readonly db: Kysely<CheckpointerDatabase>,
+    @Inject(getCheckpointerOptionsToken()) options: ResolvedCheckpointerOptions,
+    private readonly retry: RetryPolicy,
+    private readonly logger: CheckpointerLogger,
+    private readonly connection: ConnectionProvider,
+  ) {
+    this.settings = options.threads;
+    this.createOnFirstRun = options.threads.createOnFirstRun;
+  }
+
+  /** The lock's numbers, for `metrics()`. Never waits on the database. */
+  stats(): ThreadTurnStats {
+    return { ...this.counters };
+  }
+
+  /**
+   * Runs `work` as the thread's only turn and returns what it returns.
+   *
+   * @throws ThreadNotFoundError the thread is not this user's (or does not exist, unless
+   *   `threads.createOnFirstRun` lets the turn create it). Nothing waited, nothing ran.
+   * @throws ThreadDeletedError the user deleted the thread.
+   * @throws ThreadBusyError another turn runs and this one may not wait, or not that long.
+   */
+  async run<T>(
+    userEmail: string,
+    threadId: string,
+    work: (turn: ThreadTurn) => Promise<T>,
+    options: RunTurnOptions = {},
+  ): Promise<T> {
+    const email = parseUserEmail(userEmail);
+    const id = parseThreadId(threadId);
+    const maxWaitMs = parseIntegerInRange('maxWaitMs', options.maxWaitMs, {
+      min: 0,
+      max: 24 * 3600_000,
+      fallback: this.settings.turnWaitMs,
+    });
+    await this.admit(email, id);
+    const holder = randomUUID();
+    await this.acquire(id, holder, options.ifBusy === 'reject' ? 0 : maxWaitMs);
+    return this.holding(id, holder, work);
+  }
+
+  /** Ownership and the deletion marker, before any waiting: one read, the same for every caller. */
+  private async admit(userEmail: string, threadId: string): Promise<void> {
+    const { owner, deletedOwner } = await this.retry.idempotent('threads.turn.admit', () =>
+      selectTurnAdmission(this.db, threadId).executeTakeFirstOrThrow(),
+    );
+    if (owner === userEmail) return;
+    if (deletedOwner === userEmail) throw new ThreadDeletedError(threadId);
+    // A new id may become this user's thread on its first run, when that is allowed.
+    if (owner === null && deletedOwner === null && this.createOnFirstRun) return;
+    throw new ThreadNotFoundError(threadId);
+  }
+
+  /** Takes the thread's lease, polling while it is held, for at most `maxWaitMs`. */
+  private async acquire(threadId: string, holder: string, maxWaitMs: number): Promise<void> {
+    const take = () =>
+      this.retry.idempotent('threads.turn.acquire', () =>
+        acquireTurnLease(this.db, threadId, holder, this.settings.turnLeaseMs).executeTakeFirst(),
+      );
+    if ((await take()) !== undefined) return;
+    const waiting = this.waiters.get(threadId) ?? 0;
+    if (maxWaitMs === 0 || waiting >= this.settings.maxTurnWaiters) throw this.busy(threadId);
+    this.waiters.set(threadId, waiting + 1);
+    this.counters.waiting += 1;
+    try {
+      const deadline = performance.now() + maxWaitMs;
+      for (let attempt = 0; ; attempt += 1) {
+        const pause = Math.min(POLL_MAX_MS, POLL_MIN_MS * 2 ** attempt) * (0.5 + Math.random());
+        const left = deadline - performance.now();
+        if (left <= 0) throw this.busy(threadId);
+        await sleep(Math.min(pause, left));
+        if ((await take()) !== undefined) return;
+      }
+    } finally {
+      this.counters.waiting -= 1;
+      const left = (this.waiters.get(threadId) ?? 1) - 1;
+      if (left === 0) this.waiters.delete(threadId);
+      else this.waiters.set(threadId, left);
+    }
+  }
+
+  /** Runs `work` while renewing the lease; gives the lease back however `work` ends. */
+  private async holding<T>(
+    threadId: string,
+    holder: string,
+    work: (turn: ThreadTurn) => Promise<T>,
+  ): Promise<T> {
+    const lost = new AbortController();
+    const leaseMs = this.settings.turnLeaseMs;
+    const renewal = setInterval(
+      () => {
+        renewTurnLease(this.db, threadId, holder, leaseMs)
+          .executeTakeFirst()
+          .then((renewed) => {
+            if (renewed.numUpdatedRows > 0n || lost.signal.aborted) return;
+            this.counters.leasesLost += 1;
+            lost.abort(new Error(`the turn on thread ${JSON.stringify(threadId)} lost its lease`));
+          })
+          // A failed renewal is retried at the next tick; the lease outlives two missed ones.
+          .catch((error: unknown) =>
+            this.logger.warn(
+              `turn lease not renewed: ${this.connection.redact(errorMessage(error))}`,
+            ),
+          );
+      },
+      Math.max(1, Math.floor(leaseMs / 3)),
+    );
+    // A renewal timer must never keep the process alive.
+    renewal.unref();
+    this.counters.held += 1;
+    try {
+      return await work({ threadId, signal: lost.signal });
+    } finally {
+      clearInterval(renewal);
+      this.counters.held -= 1;
+      await this.retry
+        .idempotent('threads.turn.release', () =>
+          releaseTurnLease(this.db, threadId, holder).execute(),
+        )
+        .catch((error: unknown) =>
+          // Not fatal: the lease expires by itself within threads.turnLeaseMs.
+          this.logger.warn(
+            `turn lease not given back (it expires on its own): ${this.connection.redact(errorMessage(error))}`,
+          ),
+        );
+    }
+  }
+
+  private busy(threadId: string): ThreadBusyError {
+    this.counters.busyRefusals += 1;
+    return new ThreadBusyError(threadId, Math.min(this.settings.turnLeaseMs, 5_000));
+  }
+}
