@@ -88,6 +88,8 @@ export class ThreadTurns {
   private readonly createOnFirstRun: boolean;
   /** Waiting turns per thread, in this process. */
   private readonly waiters = new Map<string, number>();
+  /** Per thread, how to wake this process's waiters when one of its turns gives the lease back. */
+  private readonly wakers = new Map<string, Set<() => void>>();
   private counters = { waiting: 0, held: 0, busyRefusals: 0, leasesLost: 0 };
 
   constructor(
@@ -162,7 +164,7 @@ export class ThreadTurns {
         const pause = Math.min(POLL_MAX_MS, POLL_MIN_MS * 2 ** attempt) * (0.5 + Math.random());
         const left = deadline - performance.now();
         if (left <= 0) throw this.busy(threadId);
-        await sleep(Math.min(pause, left));
+        await this.pause(threadId, Math.min(pause, left));
         if ((await take()) !== undefined) return;
       }
     } finally {
@@ -211,12 +213,34 @@ export class ThreadTurns {
         .idempotent('threads.turn.release', () =>
           releaseTurnLease(this.db, threadId, holder).execute(),
         )
+        .then(() => {
+          for (const wake of this.wakers.get(threadId) ?? []) wake();
+        })
         .catch((error: unknown) =>
           // Not fatal: the lease expires by itself within threads.turnLeaseMs.
           this.logger.warn(
             `turn lease not given back (it expires on its own): ${this.connection.redact(errorMessage(error))}`,
           ),
         );
+    }
+  }
+
+  /**
+   * Sleeps `ms`, or less if a turn of this process gives the thread's lease back meanwhile: a
+   * waiter behind a turn of its own replica goes at once; one behind another replica's turn finds
+   * out at its next poll.
+   */
+  private async pause(threadId: string, ms: number): Promise<void> {
+    const timer = new AbortController();
+    const wake = () => timer.abort();
+    const wakers = this.wakers.get(threadId) ?? new Set<() => void>();
+    wakers.add(wake);
+    this.wakers.set(threadId, wakers);
+    try {
+      await sleep(ms, undefined, { signal: timer.signal }).catch(() => undefined);
+    } finally {
+      wakers.delete(wake);
+      if (wakers.size === 0) this.wakers.delete(threadId);
     }
   }
 
