@@ -113,7 +113,12 @@ export interface CheckpointerModuleOptions {
   database?: string;
   /** TLS: `true`, or Node `tls` options (`ca`, `rejectUnauthorized`, ...). Default: `false`. */
   ssl?: boolean | TlsOptions;
-  /** Schema of every table the module uses, created if missing. Default: `'public'`. */
+  /**
+   * Schema of every table the module uses, created if missing. Any PostgreSQL identifier, used as
+   * given and always quoted (`'agents'`, `'custom-schema'`, `'Mixed Case'`, `'ünïcødé'`): 1-63
+   * bytes of UTF-8, no NUL character. A double quote is refused: upstream `PostgresSaver` puts the
+   * name inside `"..."` without escaping it. Default: `'public'`.
+   */
   schema?: string;
   /** Pool settings. */
   pool?: CheckpointerPoolOptions;

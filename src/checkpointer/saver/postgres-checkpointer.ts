@@ -11,6 +11,8 @@ import type {
 } from '@langchain/langgraph-checkpoint';
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import type pg from 'pg';
+import { CheckpointerConfigError } from '../common/checkpointer.errors';
+import { SCHEMA_NAME_RULE, isSchemaName } from '../common/sql-identifier';
 import type { RetryPolicy } from '../resilience/retry.policy';
 import { withFastByteaArrays } from './fast-bytea-arrays';
 import { SingleStatementWrites } from './single-statement-writes';
@@ -36,7 +38,15 @@ export class PostgresCheckpointer extends PostgresSaver {
     // Upstream's reads go through a view of the pool that decodes their bytea[] results ~4x
     // faster (fast-bytea-arrays.ts); their SQL and code are untouched.
     super(withFastByteaArrays(pool), serde, options);
-    this.singleStatementWrites = new SingleStatementWrites(pool, options?.schema ?? 'public', {
+    // Upstream interpolates the schema unescaped into every statement: refuse what would break it.
+    const schema = options?.schema ?? 'public';
+    if (!isSchemaName(schema)) {
+      throw new CheckpointerConfigError(
+        [`schema must be ${SCHEMA_NAME_RULE}, got ${JSON.stringify(schema)}`],
+        'PostgresCheckpointer options',
+      );
+    }
+    this.singleStatementWrites = new SingleStatementWrites(pool, schema, {
       dumpBlobs: (...args) => this._dumpBlobs(...args),
       dumpCheckpoint: (checkpoint) => this._dumpCheckpoint(checkpoint),
       dumpMetadata: (metadata) => this._dumpMetadata(metadata),
