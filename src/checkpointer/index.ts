@@ -38,6 +38,11 @@ export type { CheckpointerDatabase } from './schema/database';
 export { CheckpointerFactory, type SaverKind } from './saver/checkpointer.factory';
 export { PostgresCheckpointer } from './saver/postgres-checkpointer';
 export {
+  CheckpointValueError,
+  type CheckedSaverOperation,
+  type UnstorableTextProblem,
+} from './saver/unstorable-text';
+export {
   CheckpointerHealthIndicator,
   type CheckpointerHealthCheckOptions,
 } from './health/checkpointer.health';

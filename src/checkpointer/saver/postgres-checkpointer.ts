@@ -15,7 +15,8 @@ import { CheckpointerConfigError } from '../common/checkpointer.errors';
 import { SCHEMA_NAME_RULE, isSchemaName } from '../common/sql-identifier';
 import type { RetryPolicy } from '../resilience/retry.policy';
 import { withFastByteaArrays } from './fast-bytea-arrays';
-import { SingleStatementWrites } from './single-statement-writes';
+import { SingleStatementWrites, configurableFields } from './single-statement-writes';
+import { assertStorableText } from './unstorable-text';
 
 /**
  * The saver this module provides: upstream `PostgresSaver`, subclassed (never forked) so the
@@ -86,7 +87,8 @@ export class PostgresCheckpointer extends PostgresSaver {
   // upserts (or ON CONFLICT DO NOTHING), and the reads and deleteThread are idempotent, so
   // re-running a whole operation is always safe.
 
-  override getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
+  override async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
+    assertStorableText('getTuple', configurableFields(config));
     return this.retried('saver.getTuple', () => super.getTuple(config));
   }
 
@@ -98,6 +100,12 @@ export class PostgresCheckpointer extends PostgresSaver {
     config: RunnableConfig,
     options?: CheckpointListOptions,
   ): AsyncGenerator<CheckpointTuple> {
+    // Upstream sends the filter as jsonb (`metadata @> $n`): a NUL in it would be a raw 22P05.
+    assertStorableText('list', [
+      ...configurableFields(config),
+      ['filter', options?.filter],
+      ['options.before.configurable.checkpoint_id', options?.before?.configurable?.checkpoint_id],
+    ]);
     const { items, first } = await this.retried('saver.list', async () => {
       const started = super.list(config, options);
       return { items: started, first: await started.next() };
