@@ -11,7 +11,8 @@ import type { ConnectionOptions as TlsOptions } from 'node:tls';
 export type MigrationsMode = 'run' | 'verify' | 'skip';
 
 /**
- * What happens when PostgreSQL cannot be reached at boot after the startup retries.
+ * What happens when PostgreSQL cannot be reached at boot after the startup retries, or refuses
+ * the connection for good (wrong password, no such database: no retries then).
  * - `'none'`: the boot fails with `CheckpointerConnectionError`.
  * - `'memory'`: the module logs a loud warning and provides an in-memory saver. Conversations are
  *   lost on restart and the health indicator reports the module down. Opt-in only.
@@ -132,7 +133,12 @@ export interface CheckpointerModuleOptions {
    * Default: the main target.
    */
   migrationConnectionString?: string;
-  /** Extra connection attempts at boot when the database is unreachable. Default: `5`. */
+  /**
+   * Extra connection attempts at boot when the database is unreachable. A server that answers
+   * and refuses for good (28P01 wrong password, 28000 no pg_hba.conf entry or no such role,
+   * 3D000 no such database, 42501 no CONNECT privilege) is not retried: the boot fails at once,
+   * saying what to check (`CheckpointerConnectionError` with `permanent: true`). Default: `5`.
+   */
   retryAttempts?: number;
   /** Pause between boot connection attempts. Default: `2_000`. */
   retryDelayMs?: number;
