@@ -22,6 +22,7 @@ export { checkpointerOptionsFromEnv } from './options/options-from-env';
 export {
   CheckpointerConfigError,
   CheckpointerConnectionError,
+  MigrationLockTimeoutError,
   SchemaNotCurrentError,
 } from './common/checkpointer.errors';
 export {

@@ -45,6 +45,25 @@ export class SchemaNotCurrentError extends Error {
   override readonly name = 'SchemaNotCurrentError';
 }
 
+/**
+ * Another session held the migration lock for longer than `migrationLockTimeoutMs`: a replica
+ * still migrating, or one stuck while holding it. The message names the holder (when it could be
+ * seen) and the query that finds it.
+ */
+export class MigrationLockTimeoutError extends Error {
+  override readonly name = 'MigrationLockTimeoutError';
+
+  constructor(
+    message: string,
+    /** The timeout that expired, in milliseconds. */
+    readonly timeoutMs: number,
+    /** The backend holding the lock when the wait gave up, if it could be seen. */
+    readonly holderPid: number | undefined,
+  ) {
+    super(message);
+  }
+}
+
 /** The message of anything thrown, for logs; pass it through `ConnectionProvider.redact()`. */
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -134,6 +134,13 @@ export interface CheckpointerModuleOptions {
    */
   migrationConnectionString?: string;
   /**
+   * Longest wait at boot for the migration lock (`pg_advisory_lock`), which another replica holds
+   * while it migrates. While waiting, the holder is logged at WARN (after 1 s, then every 10 s);
+   * past it, the boot fails with `MigrationLockTimeoutError` naming the holder and how to find
+   * it. Default: `60_000`.
+   */
+  migrationLockTimeoutMs?: number;
+  /**
    * Extra connection attempts at boot when the database is unreachable. A server that answers
    * and refuses for good (28P01 wrong password, 28000 no pg_hba.conf entry or no such role,
    * 3D000 no such database, 42501 no CONNECT privilege) is not retried: the boot fails at once,
@@ -183,6 +190,7 @@ export interface ResolvedCheckpointerOptions {
     >;
   readonly migrations: MigrationsMode;
   readonly migrationConnectionString: string | undefined;
+  readonly migrationLockTimeoutMs: number;
   readonly retryAttempts: number;
   readonly retryDelayMs: number;
   readonly fallback: FallbackMode;

@@ -11,6 +11,7 @@ import { PoolManager } from '../connection/pool.manager';
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, createMigrations } from './migrations';
 import { quoteIdentifier } from '../common/sql-identifier';
 import { latestUpstreamCheckpointVersion } from './upstream-migrations';
+import { acquireMigrationLock, releaseMigrationLock } from './migration-lock';
 
 /** Where the schema stands, from `SchemaService.status()`. */
 export interface SchemaStatus {
@@ -55,10 +56,11 @@ interface Queryable {
  * says ('run' | 'verify' | 'skip'); the module's boot sequence calls it once the database answers
  * (`checkpointer.providers.ts`).
  *
- * Migrating holds `pg_advisory_lock` on a dedicated connection, so replicas booting together
- * migrate one at a time (upstream `setup()` alone races: duplicate-key errors on `CREATE SCHEMA`
- * and `checkpoint_migrations`). An up-to-date schema is detected with plain reads first, so a
- * normal boot executes no DDL and a role without CREATE rights can boot.
+ * Migrating holds a session advisory lock on a dedicated connection (`migration-lock.ts`, the
+ * wait bounded by `migrationLockTimeoutMs`), so replicas booting together migrate one at a time
+ * (upstream `setup()` alone races: duplicate-key errors on `CREATE SCHEMA` and
+ * `checkpoint_migrations`). An up-to-date schema is detected with plain reads first, so a normal
+ * boot executes no DDL and a role without CREATE rights can boot.
  */
 @Injectable()
 export class SchemaService {
@@ -101,11 +103,12 @@ export class SchemaService {
       return this.establish(before);
     }
     return this.connection.withClient(async (client) => {
-      this.logger.debug(`schema "${this.options.schema}": waiting for the migration lock`);
-      await client.query('SELECT pg_advisory_lock(hashtext($1), hashtext($2))', [
-        MIGRATION_TABLE,
-        this.options.schema,
-      ]);
+      this.logger.debug(`schema "${this.options.schema}": taking the migration lock`);
+      await acquireMigrationLock(client, {
+        schema: this.options.schema,
+        timeoutMs: this.options.migrationLockTimeoutMs,
+        warn: (message) => this.logger.warn(message),
+      });
       try {
         // Another replica may have migrated while we waited for the lock.
         const locked = await this.readStatus(client);
@@ -113,10 +116,7 @@ export class SchemaService {
         if (!locked.app.current) await this.migrateAppTables(client);
         return this.establish(await this.readStatus(client));
       } finally {
-        await client.query('SELECT pg_advisory_unlock(hashtext($1), hashtext($2))', [
-          MIGRATION_TABLE,
-          this.options.schema,
-        ]);
+        await releaseMigrationLock(client, this.options.schema);
       }
     });
   }
