@@ -5,7 +5,10 @@ export type {
   CheckpointerModuleExtras,
   CheckpointerModuleForRootOptions,
 } from './checkpointer.module-definition';
-export { CHECKPOINTER_MODULE_OPTIONS } from './checkpointer.module-definition';
+// Not exported: CHECKPOINTER_MODULE_OPTIONS (the raw, unvalidated options, which may carry the
+// password or its function): inject the validated ones with getCheckpointerOptionsToken(). Nor
+// CheckpointerLogger, which the module exports only so that RetryInterceptor can be built in an
+// importing module's injector: log with your own `new Logger(...)`.
 export { CHECKPOINTER_DEFAULTS } from './options/options.table';
 export {
   type CheckpointerConnectionSettings,
