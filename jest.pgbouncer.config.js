@@ -20,6 +20,9 @@ module.exports = async () => {
       '<rootDir>/test/checkpointer/saver/langgraph.e2e-spec.ts',
       '<rootDir>/test/checkpointer/saver/single-statement-writes.e2e-spec.ts',
       '<rootDir>/test/checkpointer/saver/fast-bytea-arrays.e2e-spec.ts',
+      '<rootDir>/test/checkpointer/saver/unstorable-values.e2e-spec.ts',
+      // Any schema name, through upstream's SQL, ours and Kysely's.
+      '<rootDir>/test/checkpointer/schema/schema-names.e2e-spec.ts',
       // ThreadService / SentimentService, and the demo's thread routes over them.
       '<rootDir>/test/checkpointer/threads/**/*.e2e-spec.ts',
       '<rootDir>/test/demo/thread-and-health.e2e-spec.ts',

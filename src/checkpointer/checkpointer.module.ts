@@ -70,7 +70,8 @@ import { ThreadTurns } from './threads/thread-turns';
     RetryPolicy,
     RetryInterceptor,
     // `@UseInterceptors(RetryInterceptor)` builds the interceptor in the importing module's
-    // injector: everything it injects must be visible there.
+    // injector: everything it injects must be visible there. Exported for that only: it is not
+    // in index.ts, not part of the public API.
     CheckpointerLogger,
     CheckpointerHealthIndicator,
     ThreadService,

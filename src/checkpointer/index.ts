@@ -5,7 +5,10 @@ export type {
   CheckpointerModuleExtras,
   CheckpointerModuleForRootOptions,
 } from './checkpointer.module-definition';
-export { CHECKPOINTER_MODULE_OPTIONS } from './checkpointer.module-definition';
+// Not exported: CHECKPOINTER_MODULE_OPTIONS (the raw, unvalidated options, which may carry the
+// password or its function): inject the validated ones with getCheckpointerOptionsToken(). Nor
+// CheckpointerLogger, which the module exports only so that RetryInterceptor can be built in an
+// importing module's injector: log with your own `new Logger(...)`.
 export { CHECKPOINTER_DEFAULTS } from './options/options.table';
 export {
   type CheckpointerConnectionSettings,
@@ -22,6 +25,7 @@ export { checkpointerOptionsFromEnv } from './options/options-from-env';
 export {
   CheckpointerConfigError,
   CheckpointerConnectionError,
+  MigrationLockTimeoutError,
   SchemaNotCurrentError,
 } from './common/checkpointer.errors';
 export {
@@ -37,6 +41,11 @@ export { SchemaService, type SchemaStatus } from './schema/schema.service';
 export type { CheckpointerDatabase } from './schema/database';
 export { CheckpointerFactory, type SaverKind } from './saver/checkpointer.factory';
 export { PostgresCheckpointer } from './saver/postgres-checkpointer';
+export {
+  CheckpointValueError,
+  type CheckedSaverOperation,
+  type UnstorableTextProblem,
+} from './saver/unstorable-text';
 export {
   CheckpointerHealthIndicator,
   type CheckpointerHealthCheckOptions,

@@ -136,7 +136,18 @@ function clientWithConnectTimeout(connectTimeoutMs: number): typeof pg.Client {
   return class ConnectTimeoutClient extends pg.Client {
     constructor(config?: string | pg.ClientConfig) {
       const base = typeof config === 'string' ? { connectionString: config } : (config ?? {});
-      super({ ...base, connectionTimeoutMillis: connectTimeoutMs });
+      const withTimeout: pg.ClientConfig = { ...base, connectionTimeoutMillis: connectTimeoutMs };
+      // pg-pool hands its Client the password as a NON-enumerable property (to keep it out of
+      // logs), which the spread above drops: without this, pooled connections sent no password.
+      if ('password' in base) {
+        Object.defineProperty(withTimeout, 'password', {
+          value: base.password,
+          enumerable: false,
+          writable: true,
+          configurable: true,
+        });
+      }
+      super(withTimeout);
     }
   };
 }

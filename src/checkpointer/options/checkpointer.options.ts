@@ -15,6 +15,10 @@ export type MigrationsMode = 'run' | 'verify' | 'skip';
  * - `'none'`: the boot fails with `CheckpointerConnectionError`.
  * - `'memory'`: the module logs a loud warning and provides an in-memory saver. Conversations are
  *   lost on restart and the health indicator reports the module down. Opt-in only.
+ *
+ * A server that refuses the connection for good (wrong password, no pg_hba.conf entry, no such
+ * database, no CONNECT right) fails the boot at once, without retries and whatever this says: it
+ * is a configuration mistake, which an in-memory saver would only hide.
  */
 export type FallbackMode = 'none' | 'memory';
 
@@ -140,7 +144,12 @@ export interface CheckpointerModuleOptions {
   database?: string;
   /** TLS: `true`, or Node `tls` options (`ca`, `rejectUnauthorized`, ...). Default: `false`. */
   ssl?: boolean | TlsOptions;
-  /** Schema of every table the module uses, created if missing. Default: `'public'`. */
+  /**
+   * Schema of every table the module uses, created if missing. Any PostgreSQL identifier, used as
+   * given and always quoted (`'agents'`, `'custom-schema'`, `'Mixed Case'`, `'ünïcødé'`): 1-63
+   * bytes of UTF-8, no NUL character. A double quote is refused: upstream `PostgresSaver` puts the
+   * name inside `"..."` without escaping it. Default: `'public'`.
+   */
   schema?: string;
   /** Pool settings. */
   pool?: CheckpointerPoolOptions;
@@ -154,7 +163,19 @@ export interface CheckpointerModuleOptions {
    * Default: the main target.
    */
   migrationConnectionString?: string;
-  /** Extra connection attempts at boot when the database is unreachable. Default: `5`. */
+  /**
+   * Longest wait at boot for the migration lock (`pg_advisory_lock`), which another replica holds
+   * while it migrates. While waiting, the holder is logged at WARN (after 1 s, then every 10 s);
+   * past it, the boot fails with `MigrationLockTimeoutError` naming the holder and how to find
+   * it. Default: `60_000`.
+   */
+  migrationLockTimeoutMs?: number;
+  /**
+   * Extra connection attempts at boot when the database is unreachable. A server that answers
+   * and refuses for good (28P01 wrong password, 28000 no pg_hba.conf entry or no such role,
+   * 3D000 no such database, 42501 no CONNECT privilege) is not retried: the boot fails at once,
+   * saying what to check (`CheckpointerConnectionError` with `permanent: true`). Default: `5`.
+   */
   retryAttempts?: number;
   /** Pause between boot connection attempts. Default: `2_000`. */
   retryDelayMs?: number;
@@ -199,6 +220,7 @@ export interface ResolvedCheckpointerOptions {
     >;
   readonly migrations: MigrationsMode;
   readonly migrationConnectionString: string | undefined;
+  readonly migrationLockTimeoutMs: number;
   readonly retryAttempts: number;
   readonly retryDelayMs: number;
   readonly fallback: FallbackMode;

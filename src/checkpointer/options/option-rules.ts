@@ -1,5 +1,5 @@
 import { parse as parseConnectionString } from 'pg-connection-string';
-import { isSqlIdentifier } from '../common/sql-identifier';
+import { MAX_IDENTIFIER_BYTES, SCHEMA_NAME_RULE, isSchemaName } from '../common/sql-identifier';
 
 /** Problems found so far; every rule appends to it and carries on, so one error lists them all. */
 export type Problems = string[];
@@ -185,16 +185,21 @@ export function generatedString(options: {
   });
 }
 
-/** A schema name: a plain SQL identifier. */
+/**
+ * A schema name: any PostgreSQL identifier that upstream's SQL can carry (`isSchemaName`), used
+ * as given (case and all) and always quoted.
+ */
 export function identifier(options: { readonly default: string }): OptionRule<string> {
   return rule(
     options.default,
     () => options.default,
     (path, value, problems) => {
-      if (typeof value === 'string' && isSqlIdentifier(value)) return value;
-      problems.push(
-        `${path} must be a SQL identifier (a letter or _, then up to 62 letters, digits or _), got ${describe(value)}`,
-      );
+      if (typeof value === 'string' && isSchemaName(value)) return value;
+      const bytes =
+        typeof value === 'string' && Buffer.byteLength(value, 'utf8') > MAX_IDENTIFIER_BYTES
+          ? ` (${Buffer.byteLength(value, 'utf8')} bytes)`
+          : '';
+      problems.push(`${path} must be ${SCHEMA_NAME_RULE}, got ${describe(value)}${bytes}`);
       return options.default;
     },
   );

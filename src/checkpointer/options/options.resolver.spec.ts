@@ -61,7 +61,7 @@ describe('resolveCheckpointerOptions', () => {
     const problems = problemsOf({
       host: 'db',
       port: 'abc',
-      schema: 'drop table; --',
+      schema: 'drop"table',
       pool: { max: 0, acquireTimeoutMs: 0, idleTimeoutMs: -1 },
       connection: { connectTimeoutMs: 1.5, keepAlive: 'yes', applicationName: 'x'.repeat(64) },
       migrations: 'sometimes',
@@ -73,7 +73,7 @@ describe('resolveCheckpointerOptions', () => {
     });
     expect(problems).toEqual([
       'port must be an integer 1-65535, got "abc"',
-      'schema must be a SQL identifier (a letter or _, then up to 62 letters, digits or _), got "drop table; --"',
+      'schema must be a PostgreSQL identifier: 1-63 bytes, no NUL character, no double quote (upstream PostgresSaver does not escape it), got "drop\\"table"',
       'pool.max must be an integer >= 1, got 0',
       'pool.idleTimeoutMs must be an integer >= 0, got -1',
       'pool.acquireTimeoutMs must be an integer >= 1, got 0',

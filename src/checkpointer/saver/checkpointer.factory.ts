@@ -6,7 +6,9 @@ import type { ResolvedCheckpointerOptions } from '../options/checkpointer.option
 import { getCheckpointerOptionsToken } from '../common/checkpointer.tokens';
 import { ConnectionProvider } from '../connection/connection.provider';
 import { PoolManager } from '../connection/pool.manager';
+import { classifyDatabaseError } from '../common/database-errors';
 import { RetryPolicy } from '../resilience/retry.policy';
+import { permanentRefusal } from './connection-refusal';
 import { PostgresCheckpointer } from './postgres-checkpointer';
 
 /** Which saver the module runs on: PostgreSQL, or the opt-in in-memory fallback. */
@@ -16,7 +18,8 @@ export type SaverKind = 'postgres' | 'memory';
  * Builds the saver over the managed pool. At boot it waits for PostgreSQL with bounded, logged
  * retries; if the database stays unreachable it fails the boot with a message naming host, port
  * and database, or, only when `fallback: 'memory'` is set, provides an in-memory saver with a loud
- * warning. It never ends the pool (a failed boot is cleaned up by the boot sequence,
+ * warning. A server that refuses for good (credentials, authorization, no such database:
+ * `connection-refusal.ts`) is not retried: the first refusal ends the wait. It never ends the pool (a failed boot is cleaned up by the boot sequence,
  * `checkpointer.providers.ts`).
  */
 @Injectable()
@@ -40,7 +43,10 @@ export class CheckpointerFactory {
     try {
       await this.waitForDatabase();
     } catch (error) {
-      if (this.options.fallback !== 'memory') throw error;
+      // The fallback rides out an outage; a server refusing the credentials or the database for
+      // good is a configuration mistake that an in-memory saver would only hide.
+      const permanent = error instanceof CheckpointerConnectionError && error.permanent;
+      if (this.options.fallback !== 'memory' || permanent) throw error;
       this.logger.error(
         `FALLBACK: ${errorMessage(error)}. Running on an IN-MEMORY checkpointer (fallback: 'memory'): ` +
           'conversations are NOT persisted and are lost on restart; health reports this module down.',
@@ -67,13 +73,24 @@ export class CheckpointerFactory {
         this.logger.log(`connected to ${where}`);
         return;
       } catch (error) {
-        const reason = this.connection.redact(errorMessage(error));
+        const redact = (message: string) => this.connection.redact(message);
+        // The server answered and said no (wrong password, no such database): say so, at once.
+        const refusal = permanentRefusal(error, this.connection.target, redact);
+        if (refusal !== undefined) {
+          throw new CheckpointerConnectionError(refusal.message, attempt, {
+            cause: error,
+            code: refusal.code,
+            permanent: true,
+          });
+        }
+        const reason = redact(errorMessage(error));
         if (attempt >= attempts) {
           const { host, port, database } = this.connection.target;
           throw new CheckpointerConnectionError(
             `could not reach PostgreSQL at host ${host}, port ${port}, database "${database}" ` +
               `after ${attempts} attempt(s): ${reason}`,
             attempts,
+            { cause: error, code: classifyDatabaseError(error).code },
           );
         }
         this.logger.warn(

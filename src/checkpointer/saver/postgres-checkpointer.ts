@@ -11,9 +11,12 @@ import type {
 } from '@langchain/langgraph-checkpoint';
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import type pg from 'pg';
+import { CheckpointerConfigError } from '../common/checkpointer.errors';
+import { SCHEMA_NAME_RULE, isSchemaName } from '../common/sql-identifier';
 import type { RetryPolicy } from '../resilience/retry.policy';
 import { withFastByteaArrays } from './fast-bytea-arrays';
-import { SingleStatementWrites } from './single-statement-writes';
+import { SingleStatementWrites, configurableFields } from './single-statement-writes';
+import { assertStorableText } from './unstorable-text';
 
 /**
  * The saver this module provides: upstream `PostgresSaver`, subclassed (never forked) so the
@@ -42,9 +45,17 @@ export class PostgresCheckpointer extends PostgresSaver {
     // Upstream's reads go through a view of the pool that decodes their bytea[] results ~4x
     // faster (fast-bytea-arrays.ts); their SQL and code are untouched.
     super(withFastByteaArrays(pool), serde, { schema: options?.schema });
+    // Upstream interpolates the schema unescaped into every statement: refuse what would break it.
+    const schema = options?.schema ?? 'public';
+    if (!isSchemaName(schema)) {
+      throw new CheckpointerConfigError(
+        [`schema must be ${SCHEMA_NAME_RULE}, got ${JSON.stringify(schema)}`],
+        'PostgresCheckpointer options',
+      );
+    }
     this.singleStatementWrites = new SingleStatementWrites(
       pool,
-      options?.schema ?? 'public',
+      schema,
       {
         dumpBlobs: (...args) => this._dumpBlobs(...args),
         dumpCheckpoint: (checkpoint) => this._dumpCheckpoint(checkpoint),
@@ -95,7 +106,8 @@ export class PostgresCheckpointer extends PostgresSaver {
   // upserts (or ON CONFLICT DO NOTHING), and the reads and deleteThread are idempotent, so
   // re-running a whole operation is always safe.
 
-  override getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
+  override async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
+    assertStorableText('getTuple', configurableFields(config));
     return this.retried('saver.getTuple', () => super.getTuple(config));
   }
 
@@ -107,6 +119,12 @@ export class PostgresCheckpointer extends PostgresSaver {
     config: RunnableConfig,
     options?: CheckpointListOptions,
   ): AsyncGenerator<CheckpointTuple> {
+    // Upstream sends the filter as jsonb (`metadata @> $n`): a NUL in it would be a raw 22P05.
+    assertStorableText('list', [
+      ...configurableFields(config),
+      ['filter', options?.filter],
+      ['options.before.configurable.checkpoint_id', options?.before?.configurable?.checkpoint_id],
+    ]);
     const { items, first } = await this.retried('saver.list', async () => {
       const started = super.list(config, options);
       return { items: started, first: await started.next() };

@@ -7,6 +7,7 @@ import {
   WRITES_IDX_MAP,
 } from '@langchain/langgraph-checkpoint';
 import type pg from 'pg';
+import { assertStorableText } from './unstorable-text';
 import {
   type BlobRow,
   type Statement,
@@ -87,6 +88,14 @@ export class SingleStatementWrites {
       this.serializer.dumpBlobs(thread_id, checkpoint_ns, checkpoint.channel_values, newVersions),
       this.serializer.dumpMetadata(metadata),
     ]);
+    const serializedCheckpoint = this.serializer.dumpCheckpoint(checkpoint);
+    // Everything that goes to a text or jsonb column, as it will be sent (values go to bytea).
+    assertStorableText('put', [
+      ...configurableFields(config),
+      ['checkpoint', serializedCheckpoint],
+      ['metadata', serializedMetadata],
+      ['newVersions', newVersions],
+    ]);
     const statement = putCheckpointStatement(
       this.schema,
       {
@@ -94,7 +103,7 @@ export class SingleStatementWrites {
         checkpointNs: checkpoint_ns,
         checkpointId: checkpoint.id,
         parentCheckpointId: checkpoint_id,
-        checkpoint: this.serializer.dumpCheckpoint(checkpoint),
+        checkpoint: serializedCheckpoint,
         metadata: serializedMetadata,
       },
       blobs,
@@ -109,6 +118,11 @@ export class SingleStatementWrites {
     // Upstream's choice, `in` included: special channels alone are upserted, anything else inserted.
     const upsert = writes.every((w) => w[0] in WRITES_IDX_MAP);
     const ids = (config.configurable ?? {}) as Partial<ConfigurableIds>;
+    assertStorableText('putWrites', [
+      ...configurableFields(config),
+      ['taskId', taskId],
+      ...writes.map(([channel], i) => [`writes[${i}].channel`, channel] as const),
+    ]);
     const rows = await this.serializer.dumpWrites(
       ids.thread_id as string,
       ids.checkpoint_ns as string,
@@ -131,7 +145,18 @@ export class SingleStatementWrites {
 
   /** Upstream `PostgresSaver.deleteThread`: the same rows, every namespace, in one statement. */
   async deleteThread(threadId: string): Promise<void> {
+    assertStorableText('deleteThread', [['threadId', threadId]]);
     const statement = deleteThreadStatement(this.schema, threadId);
     await this.pool.query(statement.text, statement.values);
   }
+}
+
+/** The ids of `config.configurable` that reach text columns, with their paths. */
+export function configurableFields(
+  config: RunnableConfig | undefined,
+): (readonly [string, unknown])[] {
+  const ids = (config?.configurable ?? {}) as Partial<ConfigurableIds>;
+  return (['thread_id', 'checkpoint_ns', 'checkpoint_id'] as const).map(
+    (key) => [`config.configurable.${key}`, ids[key]] as const,
+  );
 }

@@ -59,9 +59,11 @@ describe('putCheckpointStatement', () => {
     ]);
   });
 
-  it('refuses a schema that is not a plain identifier', () => {
-    expect(() => putCheckpointStatement('a"; DROP TABLE x; --', checkpointRow, [])).toThrow(
-      /not a valid SQL identifier/,
+  it('quotes the schema as one identifier, whatever it contains, and refuses a NUL', () => {
+    const { text } = putCheckpointStatement('a"; DROP TABLE x; --', checkpointRow, []);
+    expect(text).toContain('INSERT INTO "a""; DROP TABLE x; --".checkpoints');
+    expect(() => putCheckpointStatement('a\u0000b', checkpointRow, [])).toThrow(
+      /not a valid PostgreSQL identifier/,
     );
   });
 });
@@ -122,9 +124,9 @@ describe('deleteThreadStatement', () => {
     expect(values).toEqual(['thread-1']);
   });
 
-  it('refuses a schema that is not a plain identifier', () => {
-    expect(() => deleteThreadStatement('a"; DROP TABLE x; --', 't')).toThrow(
-      /not a valid SQL identifier/,
+  it('refuses a schema that is not a PostgreSQL identifier', () => {
+    expect(() => deleteThreadStatement('x'.repeat(64), 't')).toThrow(
+      /not a valid PostgreSQL identifier/,
     );
   });
 });

@@ -11,6 +11,7 @@ import { PoolManager } from '../connection/pool.manager';
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, createMigrations } from './migrations';
 import { quoteIdentifier } from '../common/sql-identifier';
 import { latestUpstreamCheckpointVersion } from './upstream-migrations';
+import { acquireMigrationLock, releaseMigrationLock } from './migration-lock';
 
 /** Where the schema stands, from `SchemaService.status()`. */
 export interface SchemaStatus {
@@ -33,6 +34,18 @@ export interface SchemaStatus {
   readonly upToDate: boolean;
 }
 
+/**
+ * A status `SchemaService` established by migrating or verifying, numbered so a reader can tell
+ * which of two statuses is newer (see `SchemaService.established`).
+ */
+export interface EstablishedSchemaStatus {
+  readonly status: SchemaStatus;
+  /** `Date.now()` when it was read. */
+  readonly readAt: number;
+  /** `1` for the first status established, then `2`, ...: a larger number is a newer status. */
+  readonly generation: number;
+}
+
 interface Queryable {
   query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
 }
@@ -43,14 +56,16 @@ interface Queryable {
  * says ('run' | 'verify' | 'skip'); the module's boot sequence calls it once the database answers
  * (`checkpointer.providers.ts`).
  *
- * Migrating holds `pg_advisory_lock` on a dedicated connection, so replicas booting together
- * migrate one at a time (upstream `setup()` alone races: duplicate-key errors on `CREATE SCHEMA`
- * and `checkpoint_migrations`). An up-to-date schema is detected with plain reads first, so a
- * normal boot executes no DDL and a role without CREATE rights can boot.
+ * Migrating holds a session advisory lock on a dedicated connection (`migration-lock.ts`, the
+ * wait bounded by `migrationLockTimeoutMs`), so replicas booting together migrate one at a time
+ * (upstream `setup()` alone races: duplicate-key errors on `CREATE SCHEMA` and
+ * `checkpoint_migrations`). An up-to-date schema is detected with plain reads first, so a normal
+ * boot executes no DDL and a role without CREATE rights can boot.
  */
 @Injectable()
 export class SchemaService {
   private readonly latestCheckpointVersion: number | undefined;
+  private lastEstablished: EstablishedSchemaStatus | undefined;
 
   constructor(
     @Inject(getCheckpointerOptionsToken()) private readonly options: ResolvedCheckpointerOptions,
@@ -59,6 +74,17 @@ export class SchemaService {
     private readonly logger: CheckpointerLogger,
   ) {
     this.latestCheckpointVersion = latestUpstreamCheckpointVersion(options.schema);
+  }
+
+  /**
+   * The status the last `migrate()` (or `'verify'` at boot) ended with, read on the connection
+   * that migrated. Whoever caches `status()` (the health indicator, the metrics) compares its
+   * `generation` with the one current when their read began: a read that began before the
+   * migration finished may have seen the schema before it, and must not outlive it. Published
+   * here, rather than pushed to the caches, because schema/ sits below health/ and never imports it.
+   */
+  get established(): EstablishedSchemaStatus | undefined {
+    return this.lastEstablished;
   }
 
   /** Versions applied and pending, read without taking any lock. */
@@ -74,25 +100,23 @@ export class SchemaService {
     const before = await this.status();
     if (before.upToDate) {
       this.logger.debug(`schema "${this.options.schema}" is current; nothing to migrate`);
-      return before;
+      return this.establish(before);
     }
     return this.connection.withClient(async (client) => {
-      this.logger.debug(`schema "${this.options.schema}": waiting for the migration lock`);
-      await client.query('SELECT pg_advisory_lock(hashtext($1), hashtext($2))', [
-        MIGRATION_TABLE,
-        this.options.schema,
-      ]);
+      this.logger.debug(`schema "${this.options.schema}": taking the migration lock`);
+      await acquireMigrationLock(client, {
+        schema: this.options.schema,
+        timeoutMs: this.options.migrationLockTimeoutMs,
+        warn: (message) => this.logger.warn(message),
+      });
       try {
         // Another replica may have migrated while we waited for the lock.
         const locked = await this.readStatus(client);
         if (!locked.checkpoints.current) await this.migrateCheckpointTables(client, locked);
         if (!locked.app.current) await this.migrateAppTables(client);
-        return await this.readStatus(client);
+        return this.establish(await this.readStatus(client));
       } finally {
-        await client.query('SELECT pg_advisory_unlock(hashtext($1), hashtext($2))', [
-          MIGRATION_TABLE,
-          this.options.schema,
-        ]);
+        await releaseMigrationLock(client, this.options.schema);
       }
     });
   }
@@ -108,7 +132,7 @@ export class SchemaService {
         this.logger.log(`schema: migrations skipped by configuration ('skip')`);
         return;
       case 'verify': {
-        const status = await this.status();
+        const status = this.establish(await this.status());
         if (!status.upToDate) throw new SchemaNotCurrentError(describeLag(status));
         this.logger.debug(`schema "${status.schema}" verified current`);
         return;
@@ -122,6 +146,12 @@ export class SchemaService {
         }
       }
     }
+  }
+
+  private establish(status: SchemaStatus): SchemaStatus {
+    const generation = (this.lastEstablished?.generation ?? 0) + 1;
+    this.lastEstablished = { status, readAt: Date.now(), generation };
+    return status;
   }
 
   private async migrateCheckpointTables(client: pg.Client, status: SchemaStatus): Promise<void> {

@@ -1,5 +1,5 @@
 import { type Kysely, type Migration, sql } from 'kysely';
-import { quoteIdentifier } from '../common/sql-identifier';
+import { dollarQuote, quoteIdentifier } from '../common/sql-identifier';
 
 /**
  * Advisory-lock namespace of one thread's writes and its deletion: the first key of the
@@ -28,7 +28,8 @@ export const THREAD_WRITE_LOCK = 'checkpointer.thread-writes';
  *
  * Transaction-scoped locks end with the statement's transaction, so all of it works behind a
  * transaction pooler (PgBouncer `pool_mode = transaction`). Both functions pin `search_path`
- * and qualify every name with the schema, so no caller's `search_path` can redirect them.
+ * and qualify every name with the schema, so no caller's `search_path` can redirect them; their
+ * bodies are dollar-quoted with a tag the schema name cannot end early (`dollarQuote`).
  */
 export function threadLifecycleMigration(schema: string): Migration {
   const s = quoteIdentifier(schema);
@@ -65,13 +66,13 @@ export function threadLifecycleMigration(schema: string): Migration {
           `CREATE FUNCTION ${s}.checkpointer_thread_writable(p_thread_id text) RETURNS boolean
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
-AS $fn$
+AS ${dollarQuote(`
   SELECT pg_advisory_xact_lock_shared(hashtext('${THREAD_WRITE_LOCK}'), hashtext(p_thread_id));
   SELECT NOT EXISTS (
     SELECT FROM ${s}.users_threads_deleted d
     WHERE d.thread_id = p_thread_id AND d.expires_at > now()
   );
-$fn$`,
+`)}`,
         )
         .execute(db);
 
@@ -85,7 +86,7 @@ $fn$`,
 )
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
-AS $fn$
+AS ${dollarQuote(`
   SELECT pg_advisory_xact_lock(hashtext('${THREAD_WRITE_LOCK}'), hashtext(p_thread_id));
   WITH deleted_thread AS (
     DELETE FROM ${s}.users_threads
@@ -135,7 +136,7 @@ AS $fn$
     (SELECT count(*)::int FROM deleted_checkpoints),
     (SELECT count(*)::int FROM deleted_blobs),
     (SELECT count(*)::int FROM deleted_writes);
-$fn$`,
+`)}`,
         )
         .execute(db);
     },

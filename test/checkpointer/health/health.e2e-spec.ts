@@ -10,6 +10,7 @@ import {
   type INestApplication,
   type INestApplicationContext,
 } from '@nestjs/common';
+import pg from 'pg';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
@@ -26,6 +27,7 @@ import { TEST_DATABASE_URL } from '../../support/database';
 import { eventually } from '../../support/eventually';
 import { itOnRealPostgres } from '../../support/real-postgres';
 import { TcpProxy } from '../../support/tcp-proxy';
+import { routeOptions } from '../../support/pooler';
 
 const server = new URL(TEST_DATABASE_URL);
 const fixture = useCheckpointerDatabase('health', { schema: 'health' });
@@ -62,7 +64,15 @@ describe('CheckpointerHealthIndicator', () => {
     const running = await boot();
     const status = jest.spyOn(running.get(SchemaService), 'status');
     const health = running.get(CheckpointerHealthIndicator);
+    // The status the boot's migration step established serves the first 10 s.
     for (let i = 0; i < 5; i += 1) await health.isHealthy('checkpointer');
+    expect(status).toHaveBeenCalledTimes(0);
+    const later = jest.spyOn(Date, 'now').mockReturnValue(Date.now() + 10_001);
+    try {
+      for (let i = 0; i < 5; i += 1) await health.isHealthy('checkpointer');
+    } finally {
+      later.mockRestore();
+    }
     expect(status).toHaveBeenCalledTimes(1);
   });
 
@@ -214,4 +224,55 @@ describe('CheckpointerMetrics', () => {
     // The same numbers, straight from the module.
     expect(running.get(CheckpointerModule).metrics()).toEqual(metrics.snapshot());
   });
+});
+
+describe('CheckpointerMetrics scraped while the module boots', () => {
+  /** A monitoring exporter that scrapes from the moment it exists, as prom-client's collect() does. */
+  const scraper = {
+    provide: 'SCRAPER',
+    inject: [CheckpointerMetrics],
+    useFactory: (metrics: CheckpointerMetrics) => setInterval(() => metrics.snapshot(), 5),
+  };
+
+  itOnRealPostgres(
+    'readiness is up right after the migration, though a scrape read the schema before it',
+    async () => {
+      // Another replica holds the migration lock, so scrapes read the empty schema meanwhile.
+      const holder = new pg.Client({ connectionString: fixture.database.url });
+      await holder.connect();
+      await holder.query(
+        `SELECT pg_advisory_lock(hashtext('checkpointer_migration'), hashtext('scraped'))`,
+      );
+      const release = setTimeout(() => {
+        void holder.query(
+          `SELECT pg_advisory_unlock(hashtext('checkpointer_migration'), hashtext('scraped'))`,
+        );
+      }, 500);
+      const moduleRef = await Test.createTestingModule({
+        imports: [
+          CheckpointerModule.forRoot(
+            routeOptions({
+              connectionString: fixture.database.url,
+              schema: 'scraped',
+              logger: false,
+            }),
+          ),
+        ],
+        providers: [scraper],
+      }).compile();
+      const running = await moduleRef.init();
+      try {
+        const health = await running.get(CheckpointerHealthIndicator).isHealthy('checkpointer');
+        expect(health.checkpointer).toMatchObject({ status: 'up', schema: { current: true } });
+        expect(running.get(CheckpointerMetrics).snapshot().schema).toMatchObject({
+          current: true,
+        });
+      } finally {
+        clearInterval(running.get<NodeJS.Timeout>('SCRAPER'));
+        clearTimeout(release);
+        await running.close();
+        await holder.end();
+      }
+    },
+  );
 });

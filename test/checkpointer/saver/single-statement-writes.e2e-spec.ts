@@ -19,7 +19,11 @@ import {
 } from '@langchain/langgraph-checkpoint';
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import pg from 'pg';
-import { PostgresCheckpointer, getCheckpointerToken } from '../../../src/checkpointer';
+import {
+  CheckpointValueError,
+  PostgresCheckpointer,
+  getCheckpointerToken,
+} from '../../../src/checkpointer';
 import { MAX_BINARY_BLOB_PARAMETERS } from '../../../src/checkpointer/saver/write-statements';
 import { bootCheckpointer } from '../../support/app';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
@@ -243,16 +247,16 @@ describe('the rows written', () => {
     expect(rows[0].n).toBe(0);
   });
 
-  it('reject a NUL character in metadata as upstream does, storing nothing', async () => {
+  it('reject a NUL character in metadata, storing nothing: ours typed, upstream a raw 22P05', async () => {
     // Upstream strips raw NUL bytes, but JSON escapes them as \u0000, which JSONB refuses.
     const config = { configurable: { thread_id: 'nul', checkpoint_ns: '' } };
     const nul = { ...metadata, note: 'a\u0000b' };
-    for (const saver of [ours('scratch'), upstream('scratch')]) {
+    const attempt = (saver: BaseCheckpointSaver) => {
       const { checkpoint, newVersions } = checkpointWith(2);
-      await expect(saver.put(config, checkpoint, nul, newVersions)).rejects.toThrow(
-        /unsupported Unicode escape sequence/,
-      );
-    }
+      return saver.put(config, checkpoint, nul, newVersions);
+    };
+    await expect(attempt(ours('scratch'))).rejects.toBeInstanceOf(CheckpointValueError);
+    await expect(attempt(upstream('scratch'))).rejects.toMatchObject({ code: '22P05' });
     const { rows } = await pool.query(
       `SELECT count(*)::int AS n FROM scratch.checkpoint_blobs WHERE thread_id = 'nul'`,
     );
