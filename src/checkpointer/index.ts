@@ -65,6 +65,7 @@ export {
   RunNotFoundError,
   ThreadBusyError,
   ThreadNotFoundError,
+  TurnLeaseLostError,
 } from './threads/thread.errors';
 export { UNTITLED_THREAD, titleFromPrompt } from './threads/thread-title';
 export { THREAD_INPUT_LIMITS } from './threads/thread-input';

@@ -200,7 +200,7 @@ describeOnRealPostgres('a busy thread', () => {
       body: {
         statusCode: 409,
         error: 'Conflict',
-        message: `the turn on thread "${takenThread}" was interrupted by another turn`,
+        message: `the turn on thread "${takenThread}" lost its lease to another turn`,
       },
     });
     // Its run stays recorded (re-sending it with its runId runs it again); no answer was written.

@@ -1,5 +1,6 @@
 import { type Kysely, type QueryCreator, sql } from 'kysely';
 import type { CheckpointerDatabase } from '../schema/database';
+import { threadWritable } from './thread-writable';
 
 /** A run to record, validated. */
 export interface RunToRecord {
@@ -12,15 +13,6 @@ export interface RunToRecord {
 }
 
 type Db = Kysely<CheckpointerDatabase>;
-
-/**
- * `checkpointer_thread_writable(thread_id)` of the schema (see `thread-lifecycle.migration.ts`):
- * false once the thread was deleted. Inside a statement it also makes the statement wait for a
- * deletion in progress, so a run is never recorded on a thread being deleted.
- */
-function writable(schema: string, threadId: string) {
-  return sql<boolean>`${sql.id(schema, 'checkpointer_thread_writable')}(${threadId})`;
-}
 
 /**
  * Records a run on a thread the user owns, in ONE statement; run it in a transaction (see the
@@ -43,7 +35,7 @@ export function insertRunOnOwnedThread(db: Db, schema: string, run: RunToRecord)
       .where('owned.thread_id', '=', run.threadId)
       .where('owned.owner_email', '=', run.userEmail);
   return db
-    .with('guard', (db) => db.selectNoFrom(writable(schema, run.threadId).as('writable')))
+    .with('guard', (db) => db.selectNoFrom(threadWritable(schema, run.threadId).as('writable')))
     .with('run', (db) =>
       db
         .insertInto('users_threads_runs')
@@ -106,7 +98,7 @@ export function insertRunOnOwnedThread(db: Db, schema: string, run: RunToRecord)
  */
 export function insertRunCreatingThread(db: Db, schema: string, run: RunToRecord) {
   return db
-    .with('guard', (db) => db.selectNoFrom(writable(schema, run.threadId).as('writable')))
+    .with('guard', (db) => db.selectNoFrom(threadWritable(schema, run.threadId).as('writable')))
     .with('run', (db) =>
       db
         .insertInto('users_threads_runs')

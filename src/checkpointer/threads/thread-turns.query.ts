@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { CheckpointerDatabase } from '../schema/database';
+import { threadWritable } from './thread-writable';
 
 type Db = Kysely<CheckpointerDatabase>;
 
@@ -32,28 +33,53 @@ function inMs(ms: number) {
 
 /**
  * Takes the thread's lease for `holder`, if it is free, expired, or already `holder`'s (so a
- * retried attempt whose reply was lost finds its own lease). One statement; a row back means the
- * lease is held.
+ * retried attempt whose reply was lost finds its own lease), and only while the thread is
+ * writable: a turn never takes the lease of a thread deleted since it was admitted. One
+ * statement: `holder` back means the lease is held; `writable` false means the thread is gone.
  */
-export function acquireTurnLease(db: Db, threadId: string, holder: string, leaseMs: number) {
+export function acquireTurnLease(
+  db: Db,
+  schema: string,
+  threadId: string,
+  holder: string,
+  leaseMs: number,
+) {
   return db
-    .insertInto('users_thread_turns')
-    .values({ thread_id: threadId, holder, expires_at: inMs(leaseMs) })
-    .onConflict((conflict) =>
-      conflict
-        .column('thread_id')
-        .doUpdateSet((eb) => ({
-          holder: eb.ref('excluded.holder'),
-          expires_at: eb.ref('excluded.expires_at'),
-        }))
-        .where((eb) =>
-          eb.or([
-            eb('users_thread_turns.expires_at', '<=', sql<Date>`now()`),
-            eb('users_thread_turns.holder', '=', eb.ref('excluded.holder')),
-          ]),
-        ),
+    .with('guard', (db) => db.selectNoFrom(threadWritable(schema, threadId).as('writable')))
+    .with('taken', (db) =>
+      db
+        .insertInto('users_thread_turns')
+        .columns(['thread_id', 'holder', 'expires_at'])
+        .expression(
+          db
+            .selectFrom('guard')
+            .select((eb) => [
+              eb.val(threadId).as('thread_id'),
+              eb.val(holder).as('holder'),
+              inMs(leaseMs).as('expires_at'),
+            ])
+            .where('guard.writable', '=', true),
+        )
+        .onConflict((conflict) =>
+          conflict
+            .column('thread_id')
+            .doUpdateSet((eb) => ({
+              holder: eb.ref('excluded.holder'),
+              expires_at: eb.ref('excluded.expires_at'),
+            }))
+            .where((eb) =>
+              eb.or([
+                eb('users_thread_turns.expires_at', '<=', sql<Date>`now()`),
+                eb('users_thread_turns.holder', '=', eb.ref('excluded.holder')),
+              ]),
+            ),
+        )
+        .returning('holder'),
     )
-    .returning('holder');
+    .selectNoFrom((eb) => [
+      eb.selectFrom('guard').select('guard.writable').$asScalar().as('writable'),
+      eb.selectFrom('taken').select('taken.holder').$asScalar().as('holder'),
+    ]);
 }
 
 /** Extends `holder`'s lease; no row updated: the lease is gone (deleted thread, or taken over). */

@@ -11,7 +11,7 @@ import { RetryPolicy } from '../resilience/retry.policy';
 import { ThreadDeletedError } from '../saver/thread-deleted.error';
 import type { CheckpointerDatabase } from '../schema/database';
 import { parseIntegerInRange, parseThreadId, parseUserEmail } from './thread-input';
-import { ThreadBusyError, ThreadNotFoundError } from './thread.errors';
+import { ThreadBusyError, ThreadNotFoundError, TurnLeaseLostError } from './thread.errors';
 import {
   acquireTurnLease,
   releaseTurnLease,
@@ -35,9 +35,10 @@ export interface RunTurnOptions {
 export interface ThreadTurn {
   readonly threadId: string;
   /**
-   * Aborted when the turn can no longer be trusted to be the only one: its lease was lost (the
-   * thread was deleted, or this process stalled past `threads.turnLeaseMs` and another turn
-   * took over). Pass it on, e.g. `graph.invoke(input, { configurable, signal: turn.signal })`.
+   * Aborted when the turn can no longer be trusted to be the only one: its lease was lost. The
+   * reason is a `ThreadDeletedError` (the thread was deleted) or a `TurnLeaseLostError` (this
+   * process stalled past `threads.turnLeaseMs` and another turn took over). Pass it on, e.g.
+   * `graph.invoke(input, { configurable, signal: turn.signal })`.
    */
   readonly signal: AbortSignal;
 }
@@ -86,6 +87,7 @@ const POLL_MAX_MS = 250;
 export class ThreadTurns {
   private readonly settings: ResolvedCheckpointerOptions['threads'];
   private readonly createOnFirstRun: boolean;
+  private readonly schema: string;
   /** Waiting turns per thread, in this process. */
   private readonly waiters = new Map<string, number>();
   /** Per thread, how to wake this process's waiters when one of its turns gives the lease back. */
@@ -101,6 +103,7 @@ export class ThreadTurns {
   ) {
     this.settings = options.threads;
     this.createOnFirstRun = options.threads.createOnFirstRun;
+    this.schema = options.schema;
   }
 
   /** The lock's numbers, for `metrics()`. Never waits on the database. */
@@ -113,8 +116,10 @@ export class ThreadTurns {
    *
    * @throws ThreadNotFoundError the thread is not this user's (or does not exist, unless
    *   `threads.createOnFirstRun` lets the turn create it). Nothing waited, nothing ran.
-   * @throws ThreadDeletedError the user deleted the thread.
+   * @throws ThreadDeletedError the user deleted the thread (before the turn, or while it ran and
+   *   its work failed after the signal fired).
    * @throws ThreadBusyError another turn runs and this one may not wait, or not that long.
+   * @throws TurnLeaseLostError the work failed after another turn took the lease over.
    */
   async run<T>(
     userEmail: string,
@@ -131,29 +136,54 @@ export class ThreadTurns {
     });
     await this.admit(email, id);
     const holder = randomUUID();
-    await this.acquire(id, holder, options.ifBusy === 'reject' ? 0 : maxWaitMs);
+    await this.acquire(email, id, holder, options.ifBusy === 'reject' ? 0 : maxWaitMs);
     return this.holding(id, holder, work);
   }
 
   /** Ownership and the deletion marker, before any waiting: one read, the same for every caller. */
   private async admit(userEmail: string, threadId: string): Promise<void> {
+    const refusal = await this.refusal(userEmail, threadId);
+    if (refusal !== undefined) throw refusal;
+  }
+
+  /** Why `userEmail` may not take a turn on the thread now, if they may not. */
+  private async refusal(userEmail: string, threadId: string): Promise<Error | undefined> {
     const { owner, deletedOwner } = await this.retry.idempotent('threads.turn.admit', () =>
       selectTurnAdmission(this.db, threadId).executeTakeFirstOrThrow(),
     );
-    if (owner === userEmail) return;
-    if (deletedOwner === userEmail) throw new ThreadDeletedError(threadId);
+    if (owner === userEmail) return undefined;
+    if (deletedOwner === userEmail) return new ThreadDeletedError(threadId);
     // A new id may become this user's thread on its first run, when that is allowed.
-    if (owner === null && deletedOwner === null && this.createOnFirstRun) return;
-    throw new ThreadNotFoundError(threadId);
+    if (owner === null && deletedOwner === null && this.createOnFirstRun) return undefined;
+    return new ThreadNotFoundError(threadId);
   }
 
-  /** Takes the thread's lease, polling while it is held, for at most `maxWaitMs`. */
-  private async acquire(threadId: string, holder: string, maxWaitMs: number): Promise<void> {
-    const take = () =>
-      this.retry.idempotent('threads.turn.acquire', () =>
-        acquireTurnLease(this.db, threadId, holder, this.settings.turnLeaseMs).executeTakeFirst(),
+  /**
+   * Takes the thread's lease, polling while it is held, for at most `maxWaitMs`; never the lease of
+   * a thread deleted meanwhile (that turn fails as `admit` would fail it now).
+   */
+  private async acquire(
+    userEmail: string,
+    threadId: string,
+    holder: string,
+    maxWaitMs: number,
+  ): Promise<void> {
+    const take = async (): Promise<boolean> => {
+      const { writable, holder: held } = await this.retry.idempotent('threads.turn.acquire', () =>
+        acquireTurnLease(
+          this.db,
+          this.schema,
+          threadId,
+          holder,
+          this.settings.turnLeaseMs,
+        ).executeTakeFirstOrThrow(),
       );
-    if ((await take()) !== undefined) return;
+      if (writable !== true) {
+        throw (await this.refusal(userEmail, threadId)) ?? new ThreadDeletedError(threadId);
+      }
+      return held !== null;
+    };
+    if (await take()) return;
     const waiting = this.waiters.get(threadId) ?? 0;
     if (maxWaitMs === 0 || waiting >= this.settings.maxTurnWaiters) throw this.busy(threadId);
     this.waiters.set(threadId, waiting + 1);
@@ -165,7 +195,7 @@ export class ThreadTurns {
         const left = deadline - performance.now();
         if (left <= 0) throw this.busy(threadId);
         await this.pause(threadId, Math.min(pause, left));
-        if ((await take()) !== undefined) return;
+        if (await take()) return;
       }
     } finally {
       this.counters.waiting -= 1;
@@ -187,10 +217,10 @@ export class ThreadTurns {
       () => {
         renewTurnLease(this.db, threadId, holder, leaseMs)
           .executeTakeFirst()
-          .then((renewed) => {
+          .then(async (renewed) => {
             if (renewed.numUpdatedRows > 0n || lost.signal.aborted) return;
             this.counters.leasesLost += 1;
-            lost.abort(new Error(`the turn on thread ${JSON.stringify(threadId)} lost its lease`));
+            lost.abort(await this.whyLost(threadId));
           })
           // A failed renewal is retried at the next tick; the lease outlives two missed ones.
           .catch((error: unknown) =>
@@ -206,6 +236,10 @@ export class ThreadTurns {
     this.counters.held += 1;
     try {
       return await work({ threadId, signal: lost.signal });
+    } catch (error) {
+      // A graph stopped by the signal throws a bare "Abort": say why the turn really ended.
+      if (!lost.signal.aborted || error instanceof ThreadDeletedError) throw error;
+      throw lost.signal.reason;
     } finally {
       clearInterval(renewal);
       this.counters.held -= 1;
@@ -242,6 +276,16 @@ export class ThreadTurns {
       wakers.delete(wake);
       if (wakers.size === 0) this.wakers.delete(threadId);
     }
+  }
+
+  /** Why a lease could not be renewed: its thread was deleted, or another turn took it over. */
+  private async whyLost(threadId: string): Promise<Error> {
+    const { deletedOwner } = await selectTurnAdmission(this.db, threadId)
+      .executeTakeFirstOrThrow()
+      .catch(() => ({ deletedOwner: null }));
+    return deletedOwner !== null
+      ? new ThreadDeletedError(threadId)
+      : new TurnLeaseLostError(threadId);
   }
 
   private busy(threadId: string): ThreadBusyError {

@@ -4,8 +4,8 @@ import {
   ThreadBusyError,
   ThreadDeletedError,
   ThreadNotFoundError,
+  TurnLeaseLostError,
 } from '../../checkpointer';
-import { TurnInterruptedError } from '../threads/turn-interrupted.error';
 import { ApiExceptionFilter } from './api-exception.filter';
 
 /** Runs the filter on `error` against a recording response. */
@@ -102,8 +102,8 @@ describe('ApiExceptionFilter: threads and turns', () => {
     },
   );
 
-  it('a turn interrupted by another is 409 with Retry-After; a run conflict has none', () => {
-    expect(answerTo(new TurnInterruptedError('t-1'))).toMatchObject({
+  it('a turn whose lease another turn took over is 409 with Retry-After; a run conflict has none', () => {
+    expect(answerTo(new TurnLeaseLostError('t-1'))).toMatchObject({
       status: 409,
       headers: { 'Retry-After': '1' },
     });

@@ -14,9 +14,9 @@ import {
   ThreadBusyError,
   ThreadDeletedError,
   ThreadNotFoundError,
+  TurnLeaseLostError,
   classifyDatabaseError,
 } from '../../checkpointer';
-import { TurnInterruptedError } from '../threads/turn-interrupted.error';
 
 /** `Retry-After` of a 503 that has none yet (readiness down or shutting down, pool exhausted). */
 const RETRY_AFTER_SECONDS = 2;
@@ -106,7 +106,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
         retryAfterSeconds: Math.max(1, Math.ceil(error.retryAfterMs / 1000)),
       };
     }
-    if (error instanceof TurnInterruptedError) {
+    if (error instanceof TurnLeaseLostError) {
       return {
         ...answer(HttpStatus.CONFLICT, 'Conflict', error.message),
         retryAfterSeconds: INTERRUPTED_RETRY_AFTER_SECONDS,

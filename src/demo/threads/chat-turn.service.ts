@@ -1,13 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  ThreadDeletedError,
-  ThreadNotFoundError,
-  ThreadService,
-  type ThreadTurn,
-  ThreadTurns,
-} from '../../checkpointer';
+import { ThreadService, type ThreadTurn, ThreadTurns } from '../../checkpointer';
 import { CHAT_GRAPH, type ChatGraph, type ChatMessage } from '../graph/chat-graph';
-import { TurnInterruptedError } from './turn-interrupted.error';
 
 /** One turn of a conversation, as a user asked for it. */
 export interface ChatTurnRequest {
@@ -54,7 +47,7 @@ export class ChatTurnService {
    * @throws ThreadNotFoundError not this user's thread, or none (nothing waited, nothing ran).
    * @throws ThreadDeletedError the user deleted the thread, before or during the turn.
    * @throws ThreadBusyError another turn held the thread for longer than this one may wait.
-   * @throws TurnInterruptedError the turn lost its lease to another turn while its graph ran.
+   * @throws TurnLeaseLostError the turn lost its lease to another turn while its graph ran.
    */
   take(request: ChatTurnRequest): Promise<ChatTurn> {
     return this.turns.run(request.userEmail, request.threadId, (turn) =>
@@ -70,15 +63,11 @@ export class ChatTurnService {
     if (answered !== undefined) {
       return { runId: run.runId, threadId: run.threadId, reply: answered };
     }
-    let state: { messages: ChatMessage[] };
-    try {
-      state = await this.graph.invoke(
-        { messages: [{ role: 'user', content: request.prompt, runId: run.runId }] },
-        { ...config, signal: turn.signal },
-      );
-    } catch (error) {
-      throw turn.signal.aborted ? await this.whyInterrupted(request, error) : error;
-    }
+    // Should the turn lose its lease, ThreadTurns ends it with the reason (deleted, taken over).
+    const state = await this.graph.invoke(
+      { messages: [{ role: 'user', content: request.prompt, runId: run.runId }] },
+      { ...config, signal: turn.signal },
+    );
     const reply = state.messages[state.messages.length - 1]?.content ?? '';
     return { runId: run.runId, threadId: run.threadId, reply };
   }
@@ -88,22 +77,5 @@ export class ChatTurnService {
     const { values } = await this.graph.getState(config);
     const messages = (values as { messages?: ChatMessage[] }).messages ?? [];
     return messages.find((m) => m.role === 'assistant' && m.runId === runId)?.content;
-  }
-
-  /**
-   * What stopped a graph whose turn lost its lease (LangGraph then throws a bare "Abort"): the
-   * thread is gone (deleted while the graph waited, say, on a model) or another turn took it over.
-   * The user owned the thread when the turn began, so "not found" now means it was deleted.
-   */
-  private async whyInterrupted(request: ChatTurnRequest, error: unknown): Promise<unknown> {
-    if (error instanceof ThreadDeletedError) return error;
-    try {
-      await this.threads.getThread(request.userEmail, request.threadId);
-    } catch (probe) {
-      return probe instanceof ThreadNotFoundError
-        ? new ThreadDeletedError(request.threadId)
-        : probe;
-    }
-    return new TurnInterruptedError(request.threadId);
   }
 }

@@ -4,10 +4,12 @@
  * process killed mid-turn stands in for a crashed one.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { INestApplicationContext } from '@nestjs/common';
+import type { Kysely } from 'kysely';
 import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
 import {
   CheckpointerMetrics,
@@ -16,8 +18,12 @@ import {
   ThreadNotFoundError,
   ThreadService,
   ThreadTurns,
+  TurnLeaseLostError,
+  type CheckpointerDatabase,
+  getCheckpointerDbToken,
   getCheckpointerToken,
 } from '../../../src/checkpointer';
+import { acquireTurnLease } from '../../../src/checkpointer/threads/thread-turns.query';
 import { useCheckpointerDatabase } from '../../support/checkpointer-fixture';
 import { eventually } from '../../support/eventually';
 import { threeStepGraph } from '../../support/graphs';
@@ -170,6 +176,47 @@ describeOnRealPostgres('ThreadTurns across two replicas', () => {
     // None of Bob's 400 waited, was refused as busy, or held the lease.
     expect(after.busyRefusals).toBe(before.busyRefusals);
     expect(after).toMatchObject({ waiting: 0, held: 0 });
+  });
+
+  it('a lease taken over mid-turn aborts the turn’s signal with TurnLeaseLostError, and run() rejects with it', async () => {
+    const { threadId } = await a.threads.createThread(ALICE);
+    let reason: unknown;
+    const running = a.turns.run(ALICE, threadId, ({ signal }) => {
+      return new Promise((_, reject) =>
+        signal.addEventListener('abort', () => {
+          reason = signal.reason;
+          reject(new Error('Abort'));
+        }),
+      );
+    });
+    await eventually('the turn holds the lease', 2_000, () => a.stats().held === 1);
+    const lost = a.stats().leasesLost;
+    // What a replica stalled past its lease finds: another turn holds the thread now.
+    await fixture.database.query(
+      `UPDATE ${SCHEMA}.users_thread_turns SET holder = gen_random_uuid() WHERE thread_id = $1`,
+      [threadId],
+    );
+    await expect(running).rejects.toBeInstanceOf(TurnLeaseLostError);
+    expect(reason).toBeInstanceOf(TurnLeaseLostError);
+    expect(a.stats().leasesLost).toBe(lost + 1);
+  });
+
+  it('the lease of a thread deleted after the turn was admitted is never taken', async () => {
+    const { threadId } = await a.threads.createThread(ALICE);
+    await a.threads.deleteThread(ALICE, threadId);
+    const outcome = await acquireTurnLease(
+      a.app.get<Kysely<CheckpointerDatabase>>(getCheckpointerDbToken()),
+      SCHEMA,
+      threadId,
+      randomUUID(),
+      2_000,
+    ).executeTakeFirstOrThrow();
+    expect(outcome).toEqual({ writable: false, holder: null });
+    const { rows } = await fixture.database.query(
+      `SELECT * FROM ${SCHEMA}.users_thread_turns WHERE thread_id = $1`,
+      [threadId],
+    );
+    expect(rows).toEqual([]);
   });
 
   it('a deletion never waits for the running turn; the turn ends with ThreadDeletedError', async () => {
