@@ -111,7 +111,12 @@ export default tseslint.config(
   },
   {
     // Jest's config and our small scripts are CommonJS.
-    files: ['jest.config.js', 'jest.pgbouncer.config.js', 'scripts/**/*.cjs'],
+    files: [
+      'jest.config.js',
+      'jest.pgbouncer.config.js',
+      'scripts/**/*.cjs',
+      'test/support/**/*.cjs',
+    ],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -4,12 +4,14 @@ import { deleteThread } from './delete-thread';
 import { listing } from './listing';
 import { saverOperations } from './saver-operations';
 import { throughput } from './throughput';
+import { turns } from './turns';
 
-/** Every scenario, in issue-6 order. */
+/** Every scenario, in issue order (issue 6's five, then the later issues'). */
 export const SCENARIOS: readonly Scenario[] = [
   saverOperations,
   throughput,
   listing,
   deleteThread,
   boot,
+  turns,
 ];

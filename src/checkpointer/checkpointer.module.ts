@@ -22,6 +22,7 @@ import { CheckpointerFactory } from './saver/checkpointer.factory';
 import { SchemaService } from './schema/schema.service';
 import { SentimentService } from './threads/sentiment.service';
 import { ThreadService } from './threads/thread.service';
+import { ThreadTurns } from './threads/thread-turns';
 
 /**
  * LangGraph checkpointing on PostgreSQL for a NestJS application.
@@ -54,6 +55,7 @@ import { ThreadService } from './threads/thread.service';
     kyselyProvider,
     CheckpointerHealthIndicator,
     ThreadService,
+    ThreadTurns,
     SentimentService,
     CheckpointerMetrics,
   ],
@@ -73,6 +75,7 @@ import { ThreadService } from './threads/thread.service';
     CheckpointerLogger,
     CheckpointerHealthIndicator,
     ThreadService,
+    ThreadTurns,
     SentimentService,
     CheckpointerMetrics,
   ],

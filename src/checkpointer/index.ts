@@ -51,16 +51,26 @@ export {
   type CheckpointerHealthCheckOptions,
 } from './health/checkpointer.health';
 export { ThreadService } from './threads/thread.service';
+export {
+  ThreadTurns,
+  type RunTurnOptions,
+  type ThreadTurn,
+  type ThreadTurnStats,
+} from './threads/thread-turns';
+export { ThreadDeletedError } from './saver/thread-deleted.error';
 export { SentimentService } from './threads/sentiment.service';
 export {
   InvalidInputError,
   RunConflictError,
   RunNotFoundError,
+  ThreadBusyError,
   ThreadNotFoundError,
+  TurnLeaseLostError,
 } from './threads/thread.errors';
 export { UNTITLED_THREAD, titleFromPrompt } from './threads/thread-title';
 export { THREAD_INPUT_LIMITS } from './threads/thread-input';
 export type {
+  CreateThreadOptions,
   ListThreadsOptions,
   ListThreadsPageOptions,
   RatedRun,

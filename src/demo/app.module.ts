@@ -29,8 +29,19 @@ export class AppModule {
         CheckpointerModule.forRootAsync({
           isGlobal: true,
           imports: [DemoDatabaseModule],
-          inject: [DemoDatabase],
-          useFactory: (database: DemoDatabase) => database.checkpointerOptions(),
+          inject: [DemoDatabase, ConfigService],
+          useFactory: async (
+            database: DemoDatabase,
+            config: ConfigService<DemoEnvironment, true>,
+          ) => {
+            const turnWaitMs = config.get('TURN_WAIT_MS', { infer: true });
+            return {
+              ...(await database.checkpointerOptions()),
+              // Unset: the library's default. Threads are created by POST /threads only (the
+              // library's default, threads.createOnFirstRun false): ids are never the client's.
+              ...(turnWaitMs === undefined ? {} : { threads: { turnWaitMs } }),
+            };
+          },
         }),
         ThreadsModule,
       ],

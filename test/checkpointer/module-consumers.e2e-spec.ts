@@ -44,6 +44,7 @@ import {
   Retryable,
   SchemaService,
   SentimentService,
+  ThreadTurns,
   ThreadService,
   getCheckpointerDbToken,
   getCheckpointerOptionsToken,
@@ -70,6 +71,7 @@ class EveryProvider {
     readonly interceptor: RetryInterceptor,
     readonly health: CheckpointerHealthIndicator,
     readonly threads: ThreadService,
+    readonly turns: ThreadTurns,
     readonly sentiments: SentimentService,
     readonly metrics: CheckpointerMetrics,
   ) {}
@@ -260,11 +262,10 @@ describe.each(Object.entries(REGISTRATIONS))('CheckpointerModule.%s', (_, regist
         expect((await every.health.isHealthy('checkpointer')).checkpointer.status).toBe('up');
 
         const userEmail = 'consumer@example.com';
-        const { runId } = await every.threads.recordRun({
-          userEmail,
-          threadId: randomUUID(),
-          prompt: 'hello',
-        });
+        const { threadId } = await every.threads.createThread(userEmail);
+        const { runId } = await every.turns.run(userEmail, threadId, () =>
+          every.threads.recordRun({ userEmail, threadId, prompt: 'hello' }),
+        );
         await expect(every.sentiments.setSentiment(userEmail, runId, true)).resolves.toMatchObject({
           runId,
         });

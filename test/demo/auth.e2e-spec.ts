@@ -7,6 +7,7 @@
 import { E2E_JWT_SECRET } from '../support/demo-app';
 import {
   type DemoFixture,
+  createThread,
   handMadeJwt,
   nowInSeconds,
   protectedRoutes,
@@ -19,14 +20,16 @@ const OWNER = 'owner@example.com';
 const HS256 = { alg: 'HS256', typ: 'JWT' };
 
 let fixture: DemoFixture;
+let guarded: string;
 let runId: string;
 
 beforeAll(async () => {
   fixture = await startDemo('demo_auth');
   const { demo } = fixture;
+  guarded = await createThread(demo, OWNER);
   const run = await demo
     .http()
-    .post('/threads/guarded/runs')
+    .post(`/threads/${guarded}/runs`)
     .set('Authorization', demo.bearer(OWNER))
     .send({ prompt: 'secret plans' });
   expect(run.status).toBe(201);
@@ -133,7 +136,7 @@ it('the routes below are every route of the OpenAPI document but health', async 
   const documented = Object.entries(body.paths as Record<string, object>)
     .flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method} ${path}`))
     .filter((operation) => !operation.includes(' /health/'));
-  const tested = protectedRoutes('guarded', runId).map((r) => `${r.method} ${r.route}`);
+  const tested = protectedRoutes(guarded, runId).map((r) => `${r.method} ${r.route}`);
   expect([...new Set(tested)].sort()).toEqual(documented.sort());
 });
 
@@ -141,7 +144,7 @@ it('a hand-made token done right is accepted (the control for the forgeries belo
   const token = handMadeJwt(HS256, goodClaims(), E2E_JWT_SECRET);
   const response = await fixture.demo
     .http()
-    .get('/threads/guarded')
+    .get(`/threads/${guarded}`)
     .set('Authorization', `Bearer ${token}`);
   expect(response.status).toBe(200);
   expect(response.body.full_prompt).toBe('secret plans');
@@ -150,7 +153,7 @@ it('a hand-made token done right is accepted (the control for the forgeries belo
 it('the scheme is matched case-insensitively, as RFC 7235 has it', async () => {
   const response = await fixture.demo
     .http()
-    .get('/threads/guarded')
+    .get(`/threads/${guarded}`)
     .set('Authorization', `bearer ${validToken()}`);
   expect(response.status).toBe(200);
 });
@@ -159,7 +162,7 @@ describe.each(BAD_CREDENTIALS)('%s', (_case, authorization, expected) => {
   it('is a 401 on every protected route, and nothing is stored', async () => {
     const before = await snapshotDemoTables(fixture.database);
     const answers = [];
-    for (const route of protectedRoutes('guarded', runId)) {
+    for (const route of protectedRoutes(guarded, runId)) {
       const response = await send(fixture.demo, route, authorization());
       answers.push({
         route: `${route.method} ${route.path}`,
@@ -169,7 +172,7 @@ describe.each(BAD_CREDENTIALS)('%s', (_case, authorization, expected) => {
       });
     }
     expect(answers).toEqual(
-      protectedRoutes('guarded', runId).map((route) => ({
+      protectedRoutes(guarded, runId).map((route) => ({
         route: `${route.method} ${route.path}`,
         status: 401,
         challenge: 'Bearer',

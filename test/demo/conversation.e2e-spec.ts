@@ -3,7 +3,7 @@
  * database, and the conversation going on where it was. Also what a chat UI does by accident:
  * sending twice at once, and re-sending a run after a lost reply.
  */
-import { type DemoFixture, type ThreadDetailBody, startDemo } from './demo.fixture';
+import { type DemoFixture, type ThreadDetailBody, createThread, startDemo } from './demo.fixture';
 
 const ALICE = 'alice@example.com';
 
@@ -47,25 +47,26 @@ function reply(prompt: string, n: number): string {
 }
 
 it('several turns, a restart on the same database, and the history intact and continuing', async () => {
+  const longTalk = await createThread(fixture.demo, ALICE);
   const before = ['Hi', 'How are you?', 'Tell me about checkpoints.'];
   const runIds: string[] = [];
   for (const [turn, prompt] of before.entries()) {
-    const answer = await say('long-talk', prompt);
+    const answer = await say(longTalk, prompt);
     expect(answer.reply).toBe(reply(prompt, 2 * (turn + 1)));
     runIds.push(answer.runId);
   }
-  const beforeRestart = await thread('long-talk');
+  const beforeRestart = await thread(longTalk);
 
   await fixture.restart();
 
   // The new app reads the same history from PostgreSQL...
-  expect(await thread('long-talk')).toEqual(beforeRestart);
+  expect(await thread(longTalk)).toEqual(beforeRestart);
   // ...and the conversation goes on from it.
-  const after = await say('long-talk', 'Still there?');
+  const after = await say(longTalk, 'Still there?');
   expect(after.reply).toBe(reply('Still there?', 8));
   runIds.push(after.runId);
 
-  const detail = await thread('long-talk');
+  const detail = await thread(longTalk);
   expect(detail.run_count).toBe(4);
   expect(detail.runs.map((run) => run.run_id)).toEqual(runIds);
   expect(detail.messages.map((m) => [m.role, m.content])).toEqual(
@@ -77,15 +78,16 @@ it('several turns, a restart on the same database, and the history intact and co
 });
 
 it('turns sent at once on one thread are all kept, each answered in its place', async () => {
+  const doubleClick = await createThread(fixture.demo, ALICE);
   const prompts = ['one', 'two', 'three', 'four'];
-  const answers = await Promise.all(prompts.map((prompt) => say('double-click', prompt)));
+  const answers = await Promise.all(prompts.map((prompt) => say(doubleClick, prompt)));
 
   // Each turn saw the ones before it: the replies number 2, 4, 6, 8 in some order.
   const numbers = answers
     .map((a) => Number(/message (\d+)/.exec(a.reply)?.[1]))
     .sort((a, b) => a - b);
   expect(numbers).toEqual([2, 4, 6, 8]);
-  const detail = await thread('double-click');
+  const detail = await thread(doubleClick);
   expect(detail.run_count).toBe(4);
   expect(detail.runs.map((run) => run.prompt).sort()).toEqual([...prompts].sort());
   // The turns in the order their runs were recorded, each prompt followed by its own answer.
@@ -103,17 +105,18 @@ it('turns sent at once on one thread are all kept, each answered in its place', 
 });
 
 it('re-sending a run (same runId, same prompt) answers it again without a second turn', async () => {
+  const resent = await createThread(fixture.demo, ALICE);
   const runId = '5a1b2c3d-4e5f-4a6b-8c7d-0123456789ab';
-  const first = await say('resent', 'Are you idempotent?', runId);
-  const again = await say('resent', 'Are you idempotent?', runId);
+  const first = await say(resent, 'Are you idempotent?', runId);
+  const again = await say(resent, 'Are you idempotent?', runId);
   expect(again).toEqual(first);
 
-  const detail = await thread('resent');
+  const detail = await thread(resent);
   expect(detail.run_count).toBe(1);
   expect(detail.messages.map((m) => m.content)).toEqual([
     'Are you idempotent?',
     reply('Are you idempotent?', 2),
   ]);
   // The next turn numbers on from the one turn there is.
-  expect((await say('resent', 'Next')).reply).toBe(reply('Next', 4));
+  expect((await say(resent, 'Next')).reply).toBe(reply('Next', 4));
 });

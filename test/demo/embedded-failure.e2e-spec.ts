@@ -58,8 +58,10 @@ it.each([
   let closed = false;
   try {
     const alice = demo.bearer('alice@example.com');
-    const say = () =>
-      demo.http().post('/threads/t/runs').set('Authorization', alice).send({ prompt: 'hi' });
+    const created = await demo.http().post('/threads').set('Authorization', alice);
+    expect(created.status).toBe(201);
+    const path = `/threads/${(created.body as { thread_id: string }).thread_id}/runs`;
+    const say = () => demo.http().post(path).set('Authorization', alice).send({ prompt: 'hi' });
     expect((await say()).status).toBe(201);
 
     await breakIt(workerOf(demo.app.get(DemoDatabase)));

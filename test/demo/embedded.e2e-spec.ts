@@ -42,10 +42,17 @@ async function close(demo: DemoApp): Promise<void> {
   await demo.close();
 }
 
-async function say(demo: DemoApp, prompt: string, token = demo.tokenFor(ALICE)) {
+/** Creates Alice's thread through `POST /threads`; its id. */
+async function newThread(demo: DemoApp): Promise<string> {
+  const response = await demo.http().post('/threads').set('Authorization', demo.bearer(ALICE));
+  expect(response.status).toBe(201);
+  return (response.body as { thread_id: string }).thread_id;
+}
+
+async function say(demo: DemoApp, threadId: string, prompt: string, token = demo.tokenFor(ALICE)) {
   const response = await demo
     .http()
-    .post('/threads/kept/runs')
+    .post(`/threads/${threadId}/runs`)
     .set('Authorization', `Bearer ${token}`)
     .send({ prompt });
   expect(response.status).toBe(201);
@@ -78,7 +85,8 @@ it('no database configured: embedded PGlite in DEMO_DATA_DIR, persistent, locked
   ]);
   expect(logs.text()).not.toContain(readFileSync(secretFile, 'utf8').trim());
 
-  expect(await say(first, 'Hello')).toBe(
+  const kept = await newThread(first);
+  expect(await say(first, kept, 'Hello')).toBe(
     'You said "Hello". This is message 2 of this conversation.',
   );
   const ready = await first.http().get('/health/ready');
@@ -91,7 +99,7 @@ it('no database configured: embedded PGlite in DEMO_DATA_DIR, persistent, locked
     `the embedded database is in use by process ${process.pid}`,
   );
   // ...and its failure took nothing from the first.
-  expect(await say(first, 'Still me')).toBe(
+  expect(await say(first, kept, 'Still me')).toBe(
     'You said "Still me". This is message 4 of this conversation.',
   );
 
@@ -104,7 +112,7 @@ it('no database configured: embedded PGlite in DEMO_DATA_DIR, persistent, locked
   const againLogs = new LogCapture();
   const again = await boot(env, againLogs);
   expect(again.app.get(DemoDatabase).kind).toBe('embedded');
-  const detail = await again.http().get('/threads/kept').set('Authorization', `Bearer ${token}`);
+  const detail = await again.http().get(`/threads/${kept}`).set('Authorization', `Bearer ${token}`);
   expect(detail.status).toBe(200);
   expect((detail.body as ThreadDetailBody).messages.map((m) => m.content)).toEqual([
     'Hello',
@@ -112,7 +120,7 @@ it('no database configured: embedded PGlite in DEMO_DATA_DIR, persistent, locked
     'Still me',
     'You said "Still me". This is message 4 of this conversation.',
   ]);
-  expect(await say(again, 'Back', token)).toBe(
+  expect(await say(again, kept, 'Back', token)).toBe(
     'You said "Back". This is message 6 of this conversation.',
   );
   await close(again);
@@ -161,7 +169,9 @@ describe('a database configured', () => {
       expect(demo.app.get(DemoDatabase).kind).toBe('configured');
       expect(start).not.toHaveBeenCalled();
       expect(existsSync(join(dataRoot, 'never-used'))).toBe(false);
-      expect(await say(demo, 'Configured')).toMatch(/^You said "Configured"/);
+      expect(await say(demo, await newThread(demo), 'Configured')).toMatch(
+        /^You said "Configured"/,
+      );
       await close(demo);
     } finally {
       start.mockRestore();

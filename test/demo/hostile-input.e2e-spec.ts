@@ -6,6 +6,7 @@ import {
   type DemoFixture,
   type ThreadPageBody,
   actingAs,
+  createThread,
   expectStatus,
   snapshotDemoTables,
   startDemo,
@@ -14,12 +15,18 @@ import {
 const OWNER = 'owner@example.com';
 
 let fixture: DemoFixture;
+/** The owner's threads, named by their first prompts. */
+const threads: Record<string, string> = {};
+/** Where the routes below point: the owner's first thread, created before any test runs. */
+const FIRST = '{first}';
+const at = (path: string) => path.replace(FIRST, threads.first);
 
 beforeAll(async () => {
   fixture = await startDemo('demo_hostile');
   const owner = actingAs(fixture.demo, OWNER);
-  for (const thread of ['first', 'second', 'third']) {
-    expectStatus(await owner.post(`/threads/${thread}/runs`, { prompt: thread }), 201);
+  for (const prompt of ['first', 'second', 'third']) {
+    threads[prompt] = await createThread(fixture.demo, OWNER);
+    expectStatus(await owner.post(`/threads/${threads[prompt]}/runs`, { prompt }), 201);
   }
 });
 
@@ -77,7 +84,11 @@ describe('GET /threads?cursor: any cursor is a 400 naming it, or a page', () => 
       `/threads?limit=10&cursor=${forgedCursor(1, latest, latest, '\uffff')}`,
     );
     const page = expectStatus(all, 200).body as ThreadPageBody;
-    expect(page.threads.map((thread) => thread.thread_id)).toEqual(['third', 'second', 'first']);
+    expect(page.threads.map((thread) => thread.thread_id)).toEqual([
+      threads.third,
+      threads.second,
+      threads.first,
+    ]);
     const epoch = '1970-01-01T00:00:00.000000Z';
     const none = await owner.get(`/threads?limit=10&cursor=${forgedCursor(1, epoch, epoch, 't')}`);
     expect(expectStatus(none, 200).body).toEqual({ threads: [], next_cursor: null });
@@ -87,12 +98,13 @@ describe('GET /threads?cursor: any cursor is a 400 naming it, or a page', () => 
 describe('bodies nested past any request: a 400 that says so, on every route', () => {
   const RUN_ID = '3c6d0f4e-8a1b-4c2d-9e3f-5a6b7c8d9e0f';
   const routes = [
-    ['post', '/threads/first/runs'],
-    ['patch', '/threads/first'],
+    ['post', '/threads'],
+    ['post', `/threads/${FIRST}/runs`],
+    ['patch', `/threads/${FIRST}`],
     ['put', `/runs/${RUN_ID}/sentiment`],
     // Routes without a body still get one parsed when a client sends it.
     ['get', '/threads'],
-    ['delete', '/threads/first'],
+    ['delete', `/threads/${FIRST}`],
   ] as const;
   const deep = (depth: number, open: string, close: string, leaf: string) =>
     `${open.repeat(depth)}${leaf}${close.repeat(depth)}`;
@@ -114,7 +126,7 @@ describe('bodies nested past any request: a 400 that says so, on every route', (
     const before = await snapshotDemoTables(fixture.database);
     const response = await fixture.demo
       .http()
-      [method](path)
+      [method](at(path))
       .set('Authorization', fixture.demo.bearer(OWNER))
       .set('Content-Type', 'application/json')
       .send(body);
@@ -130,7 +142,7 @@ describe('bodies nested past any request: a 400 that says so, on every route', (
   });
 
   it('at the limit, a body reaches validation, which names the field', async () => {
-    const response = await actingAs(fixture.demo, OWNER).post('/threads/first/runs', {
+    const response = await actingAs(fixture.demo, OWNER).post(`/threads/${threads.first}/runs`, {
       prompt: JSON.parse(deep(31, '[', ']', '"hi"')) as unknown,
     });
     expect(expectStatus(response, 400).body.message).toEqual(['prompt must be a string']);
@@ -140,7 +152,7 @@ describe('bodies nested past any request: a 400 that says so, on every route', (
     for (const form of ['prompt[a]=hi', `prompt${'[a]'.repeat(1500)}=hi`]) {
       const response = await fixture.demo
         .http()
-        .post('/threads/first/runs')
+        .post(`/threads/${threads.first}/runs`)
         .set('Authorization', fixture.demo.bearer(OWNER))
         .type('form')
         .send(form);
@@ -155,7 +167,7 @@ describe('bodies nested past any request: a 400 that says so, on every route', (
   it('__proto__ and constructor in a body pollute nothing', async () => {
     const response = await fixture.demo
       .http()
-      .post('/threads/polluter/runs')
+      .post(`/threads/${threads.first}/runs`)
       .set('Authorization', fixture.demo.bearer(OWNER))
       .set('Content-Type', 'application/json')
       .send('{"prompt":"x","__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":1}}}');

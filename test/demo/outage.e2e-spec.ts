@@ -12,6 +12,7 @@ import { TcpProxy } from '../support/tcp-proxy';
 import {
   type DemoFixture,
   type ThreadDetailBody,
+  createThread,
   protectedRoutes,
   send,
   snapshotDemoTables,
@@ -24,6 +25,7 @@ const server = new URL(TEST_DATABASE_URL);
 describeOnRealPostgres('database unreachable', () => {
   let proxy: TcpProxy;
   let fixture: DemoFixture;
+  let steady: string;
   let runId: string;
 
   beforeAll(async () => {
@@ -33,9 +35,10 @@ describeOnRealPostgres('database unreachable', () => {
       MIGRATION_DATABASE_URL: database.url,
     }));
     const { demo } = fixture;
+    steady = await createThread(demo, ALICE);
     const run = await demo
       .http()
-      .post('/threads/steady/runs')
+      .post(`/threads/${steady}/runs`)
       .set('Authorization', demo.bearer(ALICE))
       .send({ prompt: 'before the outage' });
     expect(run.status).toBe(201);
@@ -63,7 +66,7 @@ describeOnRealPostgres('database unreachable', () => {
 
     proxy.refuse(60_000); // and cuts the pool's open connections
 
-    const routes = protectedRoutes('steady', runId);
+    const routes = protectedRoutes(steady, runId);
     const during: Record<string, unknown> = {};
     for (const route of routes) {
       during[`${route.method} ${route.path}`] = outcome(await send(demo, route, alice));
@@ -92,7 +95,7 @@ describeOnRealPostgres('database unreachable', () => {
       }),
     });
     expect((await demo.http().get('/health/live')).status).toBe(200);
-    // The POST, PATCH, DELETE and PUT that were refused left no trace.
+    // The POSTs, PATCH, DELETE and PUT that were refused left no trace.
     expect(await snapshotDemoTables(database)).toEqual(rowsBefore);
 
     proxy.allow();
@@ -103,7 +106,7 @@ describeOnRealPostgres('database unreachable', () => {
     // The same app, not restarted, serves every route again, from the history it had.
     const turn = await demo
       .http()
-      .post('/threads/steady/runs')
+      .post(`/threads/${steady}/runs`)
       .set('Authorization', alice)
       .send({ prompt: 'after the outage' });
     expect(turn.status).toBe(201);
@@ -116,7 +119,7 @@ describeOnRealPostgres('database unreachable', () => {
       .set('Authorization', alice)
       .send({ sentiment: true });
     expect(rated.status).toBe(200);
-    const detail = await demo.http().get('/threads/steady').set('Authorization', alice);
+    const detail = await demo.http().get(`/threads/${steady}`).set('Authorization', alice);
     expect(detail.status).toBe(200);
     const body = detail.body as ThreadDetailBody;
     expect(body.runs.map((run) => [run.prompt, run.sentiment])).toEqual([

@@ -158,7 +158,14 @@ describe('node dist/main.js', () => {
   });
 
   it('accepts the token from npm run token, and refuses one signed with another secret', async () => {
-    const turn = await fetch(`${base()}/threads/from-the-shell/runs`, {
+    // As the README's quick start: create a thread, then run on it.
+    const created = await fetch(`${base()}/threads`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(created.status).toBe(201);
+    const { thread_id: threadId } = (await created.json()) as { thread_id: string };
+    const turn = await fetch(`${base()}/threads/${threadId}/runs`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ prompt: 'Hello!' }),
@@ -170,7 +177,7 @@ describe('node dist/main.js', () => {
     expect(longest.status).toBe(200);
     expect(await turn.json()).toEqual({
       runId: expect.any(String),
-      threadId: 'from-the-shell',
+      threadId,
       reply: 'You said "Hello!". This is message 2 of this conversation.',
     });
 

@@ -13,7 +13,13 @@ import { eventually } from '../support/eventually';
 import { describeOnRealPostgres } from '../support/real-postgres';
 import { TcpProxy } from '../support/tcp-proxy';
 import { checkpointRows } from '../checkpointer/threads/threads.fixture';
-import { type DemoFixture, DEMO_SCHEMA, type ThreadDetailBody, startDemo } from './demo.fixture';
+import {
+  type DemoFixture,
+  DEMO_SCHEMA,
+  type ThreadDetailBody,
+  createThread,
+  startDemo,
+} from './demo.fixture';
 
 const ALICE = 'alice@example.com';
 const server = new URL(TEST_DATABASE_URL);
@@ -40,9 +46,11 @@ describeOnRealPostgres('graceful shutdown', () => {
   it('requests in flight complete, readiness says shutting down, then the pool is closed', async () => {
     const { demo, database } = fixture;
     const alice = demo.bearer(ALICE);
+    const ongoing = await createThread(demo, ALICE);
+    const newOne = await createThread(demo, ALICE);
     const seed = await demo
       .http()
-      .post('/threads/ongoing/runs')
+      .post(`/threads/${ongoing}/runs`)
       .set('Authorization', alice)
       .send({ prompt: 'first' });
     expect(seed.status).toBe(201);
@@ -63,18 +71,22 @@ describeOnRealPostgres('graceful shutdown', () => {
     const http = request(url);
     const requests = [
       inFlight(
-        http.post('/threads/new-one/runs').set('Authorization', alice).send({ prompt: 'hi' }),
+        http.post(`/threads/${newOne}/runs`).set('Authorization', alice).send({ prompt: 'hi' }),
       ),
       inFlight(
-        http.post('/threads/ongoing/runs').set('Authorization', alice).send({ prompt: 'second' }),
+        http
+          .post(`/threads/${ongoing}/runs`)
+          .set('Authorization', alice)
+          .send({ prompt: 'second' }),
       ),
-      inFlight(http.get('/threads/ongoing').set('Authorization', alice)),
+      inFlight(http.get(`/threads/${ongoing}`).set('Authorization', alice)),
       inFlight(
         http
           .put(`/runs/${seed.body.runId}/sentiment`)
           .set('Authorization', alice)
           .send({ sentiment: true }),
       ),
+      inFlight(http.post('/threads').set('Authorization', alice).send({ title: 'Later' })),
       inFlight(http.get('/health/ready')),
     ];
     // Every request is being handled (past the HTTP parser, into the app) before the close.
@@ -82,20 +94,21 @@ describeOnRealPostgres('graceful shutdown', () => {
     closing = true;
     const closed = demo.app.close();
 
-    const [created, continued, read, rated, ready] = await Promise.all(requests);
+    const [started, continued, read, rated, created, ready] = await Promise.all(requests);
     await closed;
 
-    expect([created, continued, read, rated].map((r) => r.afterClose)).toEqual([
+    expect([started, continued, read, rated, created].map((r) => r.afterClose)).toEqual([
+      true,
       true,
       true,
       true,
       true,
     ]);
-    expect({ status: created.response.status, body: created.response.body }).toEqual({
+    expect({ status: started.response.status, body: started.response.body }).toEqual({
       status: 201,
       body: {
         runId: expect.any(String),
-        threadId: 'new-one',
+        threadId: newOne,
         reply: 'You said "hi". This is message 2 of this conversation.',
       },
     });
@@ -107,6 +120,8 @@ describeOnRealPostgres('graceful shutdown', () => {
     expect((read.response.body as ThreadDetailBody).full_prompt).toBe('first');
     expect(rated.response.status).toBe(200);
     expect(rated.response.body.sentiment).toBe(true);
+    expect(created.response.status).toBe(201);
+    expect(created.response.body).toMatchObject({ title: 'Later', run_count: 0 });
 
     // Readiness was asked before the close and answered after it: 503, shutting down.
     expect({
@@ -121,21 +136,27 @@ describeOnRealPostgres('graceful shutdown', () => {
     // The server no longer accepts connections.
     await expect(request(url).get('/health/live')).rejects.toThrow(/ECONNREFUSED/);
 
-    // What the in-flight requests wrote is there: their runs, the rating, the new turns.
+    // What the in-flight requests wrote is there: their runs, the rating, the new turns, the new
+    // thread.
     const { rows } = await database.query<{
       thread_id: string;
       prompt: string;
       sentiment: boolean;
     }>(
       `SELECT thread_id, prompt, sentiment FROM ${DEMO_SCHEMA}.users_threads_runs
-        ORDER BY thread_id, prompt`,
+        ORDER BY prompt`,
     );
     expect(rows).toEqual([
-      { thread_id: 'new-one', prompt: 'hi', sentiment: null },
-      { thread_id: 'ongoing', prompt: 'first', sentiment: true },
-      { thread_id: 'ongoing', prompt: 'second', sentiment: null },
+      { thread_id: ongoing, prompt: 'first', sentiment: true },
+      { thread_id: newOne, prompt: 'hi', sentiment: null },
+      { thread_id: ongoing, prompt: 'second', sentiment: null },
     ]);
-    const checkpoints = await checkpointRows(database, 'new-one', DEMO_SCHEMA);
+    const titled = await database.query(
+      `SELECT 1 FROM ${DEMO_SCHEMA}.users_threads WHERE thread_id = $1 AND title = 'Later'`,
+      [created.response.body.thread_id],
+    );
+    expect(titled.rows).toHaveLength(1);
+    const checkpoints = await checkpointRows(database, newOne, DEMO_SCHEMA);
     expect(checkpoints.checkpoints).toBeGreaterThan(0);
   });
 });

@@ -9,6 +9,7 @@ import {
   DEMO_SCHEMA,
   ISO_TIME,
   actingAs,
+  createThread,
   expectStatus,
   startDemo,
 } from './demo.fixture';
@@ -30,18 +31,19 @@ describe('GET, PATCH and DELETE /threads/:threadId, sentiment', () => {
 
   it('GET: the summary, the messages from the checkpointed state, the runs with their sentiment', async () => {
     const owner = as(OWNER);
+    const detail = await createThread(fixture.demo, OWNER);
     const prompts = ['What is a checkpointer?', 'And a thread?'];
     const runIds: string[] = [];
     for (const prompt of prompts) {
       runIds.push(
-        expectStatus(await owner.post('/threads/detail/runs', { prompt }), 201).body.runId,
+        expectStatus(await owner.post(`/threads/${detail}/runs`, { prompt }), 201).body.runId,
       );
     }
     expectStatus(await owner.put(`/runs/${runIds[1]}/sentiment`, { sentiment: true }), 200);
 
-    const { body } = expectStatus(await owner.get('/threads/detail'), 200);
+    const { body } = expectStatus(await owner.get(`/threads/${detail}`), 200);
     expect(body).toEqual({
-      thread_id: 'detail',
+      thread_id: detail,
       title: 'What is a checkpointer?',
       full_prompt: 'What is a checkpointer?',
       created_at: expect.stringMatching(ISO_TIME),
@@ -81,20 +83,21 @@ describe('GET, PATCH and DELETE /threads/:threadId, sentiment', () => {
 
   it('PATCH renames the thread; the listing shows the new title', async () => {
     const owner = as(OWNER);
-    expectStatus(await owner.post('/threads/rename-me/runs', { prompt: 'old title' }), 201);
+    const renameMe = await createThread(fixture.demo, OWNER);
+    expectStatus(await owner.post(`/threads/${renameMe}/runs`, { prompt: 'old title' }), 201);
     const renamed = expectStatus(
-      await owner.patch('/threads/rename-me', { title: '  New\n title  ' }),
+      await owner.patch(`/threads/${renameMe}`, { title: '  New\n title  ' }),
       200,
     );
     expect(renamed.body).toMatchObject({
-      thread_id: 'rename-me',
+      thread_id: renameMe,
       title: 'New title',
       run_count: 1,
     });
     const { body } = expectStatus(await owner.get('/threads?page=1&limit=100'), 200);
     expect(body.threads).toContainEqual(
       expect.objectContaining({
-        thread_id: 'rename-me',
+        thread_id: renameMe,
         title: 'New title',
         full_prompt: 'old title',
       }),
@@ -103,10 +106,11 @@ describe('GET, PATCH and DELETE /threads/:threadId, sentiment', () => {
 
   it('PUT /runs/:runId/sentiment rates, re-rates and clears; GET sentiments shows the rated runs', async () => {
     const owner = as(OWNER);
+    const rated = await createThread(fixture.demo, OWNER);
     const runIds: string[] = [];
     for (const prompt of ['one', 'two', 'three']) {
       runIds.push(
-        expectStatus(await owner.post('/threads/rated/runs', { prompt }), 201).body.runId,
+        expectStatus(await owner.post(`/threads/${rated}/runs`, { prompt }), 201).body.runId,
       );
     }
     const up = expectStatus(
@@ -115,7 +119,7 @@ describe('GET, PATCH and DELETE /threads/:threadId, sentiment', () => {
     );
     expect(up.body).toEqual({
       run_id: runIds[0],
-      thread_id: 'rated',
+      thread_id: rated,
       sentiment: true,
       sentiment_at: expect.stringMatching(ISO_TIME),
     });
@@ -132,41 +136,52 @@ describe('GET, PATCH and DELETE /threads/:threadId, sentiment', () => {
     );
     expect(cleared.body).toEqual({
       run_id: runIds[2],
-      thread_id: 'rated',
+      thread_id: rated,
       sentiment: null,
       sentiment_at: null,
     });
 
-    const { body } = expectStatus(await owner.get('/threads/rated/sentiments'), 200);
+    const { body } = expectStatus(await owner.get(`/threads/${rated}/sentiments`), 200);
     expect(body).toEqual({ [runIds[0]]: true, [runIds[1]]: false });
     // An owned thread with nothing rated is an empty object, not a 404.
-    expectStatus(await owner.post('/threads/unrated/runs', { prompt: 'meh' }), 201);
-    expect(expectStatus(await owner.get('/threads/unrated/sentiments'), 200).body).toEqual({});
+    const unrated = await createThread(fixture.demo, OWNER);
+    expectStatus(await owner.post(`/threads/${unrated}/runs`, { prompt: 'meh' }), 201);
+    expect(expectStatus(await owner.get(`/threads/${unrated}/sentiments`), 200).body).toEqual({});
   });
 
   it('DELETE removes the thread, its runs and checkpoints, and says how many rows per table', async () => {
     const owner = as(OWNER);
+    const doomed = await createThread(fixture.demo, OWNER);
     for (const prompt of ['a', 'b', 'c']) {
-      expectStatus(await owner.post('/threads/doomed/runs', { prompt }), 201);
+      expectStatus(await owner.post(`/threads/${doomed}/runs`, { prompt }), 201);
     }
-    const before = await checkpointRows(fixture.database, 'doomed', DEMO_SCHEMA);
+    const before = await checkpointRows(fixture.database, doomed, DEMO_SCHEMA);
     expect(before.checkpoints).toBeGreaterThan(0);
 
-    const { body } = expectStatus(await owner.delete('/threads/doomed'), 200);
+    const { body } = expectStatus(await owner.delete(`/threads/${doomed}`), 200);
     expect(body).toEqual({
-      thread_id: 'doomed',
+      thread_id: doomed,
       deleted_counts: { users_threads: 1, users_threads_runs: 3, ...before },
     });
-    expect(await checkpointRows(fixture.database, 'doomed', DEMO_SCHEMA)).toEqual({
+    expect(await checkpointRows(fixture.database, doomed, DEMO_SCHEMA)).toEqual({
       checkpoints: 0,
       checkpoint_blobs: 0,
       checkpoint_writes: 0,
     });
-    expectStatus(await owner.get('/threads/doomed'), 404);
-    expectStatus(await owner.delete('/threads/doomed'), 404);
-    // The id is free again: a new conversation starts from its first message.
-    const reborn = expectStatus(await owner.post('/threads/doomed/runs', { prompt: 'again' }), 201);
-    expect(reborn.body.reply).toBe('You said "again". This is message 2 of this conversation.');
+    expectStatus(await owner.get(`/threads/${doomed}`), 404);
+    // Deleted for good: the id takes no second deletion and no new run (410 Gone)...
+    const gone = { statusCode: 410, error: 'Gone', message: `thread "${doomed}" was deleted` };
+    expect(expectStatus(await owner.delete(`/threads/${doomed}`), 410).body).toEqual(gone);
+    expect(
+      expectStatus(await owner.post(`/threads/${doomed}/runs`, { prompt: 'again' }), 410).body,
+    ).toEqual(gone);
+    // ...and a new conversation is a new thread, starting from its first message.
+    const reborn = await createThread(fixture.demo, OWNER);
+    const first = expectStatus(
+      await owner.post(`/threads/${reborn}/runs`, { prompt: 'again' }),
+      201,
+    );
+    expect(first.body.reply).toBe('You said "again". This is message 2 of this conversation.');
   });
 });
 
@@ -208,9 +223,24 @@ describe('health and OpenAPI', () => {
       { operation: 'GET /threads/{threadId}', bearer: true },
       { operation: 'GET /threads/{threadId}/sentiments', bearer: true },
       { operation: 'PATCH /threads/{threadId}', bearer: true },
+      { operation: 'POST /threads', bearer: true },
       { operation: 'POST /threads/{threadId}/runs', bearer: true },
       { operation: 'PUT /runs/{runId}/sentiment', bearer: true },
     ]);
+    // The answers a client must handle are documented, Retry-After included.
+    const responses = (path: string, method: string) =>
+      (body.paths as Record<string, Record<string, { responses: Record<string, object> }>>)[path][
+        method
+      ].responses;
+    const turn = responses('/threads/{threadId}/runs', 'post');
+    expect(Object.keys(turn).sort()).toEqual(['201', '404', '409', '410']);
+    expect(turn['409']).toMatchObject({ headers: { 'Retry-After': expect.any(Object) } });
+    expect(Object.keys(responses('/threads/{threadId}', 'delete')).sort()).toEqual([
+      '200',
+      '404',
+      '410',
+    ]);
+    expect(Object.keys(responses('/threads', 'post'))).toEqual(['201']);
     expect(body.components.securitySchemes.bearer).toMatchObject({
       type: 'http',
       scheme: 'bearer',

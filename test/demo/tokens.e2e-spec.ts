@@ -7,6 +7,7 @@ import { E2E_JWT_SECRET, bootDemoApp } from '../support/demo-app';
 import {
   type DemoFixture,
   DEMO_SCHEMA,
+  createThread,
   handMadeJwt,
   nowInSeconds,
   protectedRoutes,
@@ -26,13 +27,15 @@ const REJECTED = {
 };
 
 let fixture: DemoFixture;
+let timed: string;
 let runId: string;
 
 beforeAll(async () => {
   fixture = await startDemo('demo_tokens');
+  timed = await createThread(fixture.demo, OWNER);
   const run = await fixture.demo
     .http()
-    .post('/threads/timed/runs')
+    .post(`/threads/${timed}/runs`)
     .set('Authorization', fixture.demo.bearer(OWNER))
     .send({ prompt: 'on the clock' });
   expect(run.status).toBe(201);
@@ -46,7 +49,7 @@ afterAll(async () => {
 const signed = (claims: Record<string, unknown>) =>
   `Bearer ${handMadeJwt(HS256, { email: OWNER, ...claims }, E2E_JWT_SECRET)}`;
 
-async function answer(authorization: string, route = protectedRoutes('timed', runId)[3]) {
+async function answer(authorization: string, route = protectedRoutes(timed, runId)[3]) {
   const response = await send(fixture.demo, route, authorization);
   return {
     status: response.status,
@@ -76,11 +79,11 @@ describe.each([
   it('is the same 401 on every protected route', async () => {
     const authorization = signed(claims());
     const answers = [];
-    for (const route of protectedRoutes('timed', runId)) {
+    for (const route of protectedRoutes(timed, runId)) {
       answers.push({ route: route.path, ...(await answer(authorization, route)) });
     }
     expect(answers).toEqual(
-      protectedRoutes('timed', runId).map((route) => ({ route: route.path, ...REJECTED })),
+      protectedRoutes(timed, runId).map((route) => ({ route: route.path, ...REJECTED })),
     );
   });
 });
@@ -104,7 +107,7 @@ it('JWT_MAX_TTL_SECONDS sets the cap, and the app signs within it', async () => 
   });
   try {
     const get = (authorization: string) =>
-      short.http().get('/threads/timed').set('Authorization', authorization);
+      short.http().get(`/threads/${timed}`).set('Authorization', authorization);
     expect((await get(signed({ iat: nowInSeconds(), exp: nowInSeconds() + 3600 }))).status).toBe(
       200,
     );

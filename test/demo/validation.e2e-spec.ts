@@ -8,6 +8,7 @@ import {
   type DemoFixture,
   DEMO_SCHEMA,
   type ProtectedRoute,
+  createThread,
   send,
   snapshotDemoTables,
   startDemo,
@@ -20,13 +21,17 @@ const MAX_PROMPT = CHECKPOINTER_DEFAULTS.threads.maxPromptLength;
 const RUN_ID = '3c6d0f4e-8a1b-4c2d-9e3f-5a6b7c8d9e0f';
 
 let fixture: DemoFixture;
+/** The owner's thread, created before the tests run; `VALID` in a path stands for it. */
+let validThread: string;
+const VALID = '{valid}';
 
 beforeAll(async () => {
   fixture = await startDemo('demo_validation');
   const { demo } = fixture;
+  validThread = await createThread(demo, OWNER);
   const run = await demo
     .http()
-    .post('/threads/valid/runs')
+    .post(`/threads/${validThread}/runs`)
     .set('Authorization', demo.bearer(OWNER))
     .send({ prompt: 'a valid start', runId: RUN_ID });
   expect(run.status).toBe(201);
@@ -40,7 +45,13 @@ const LONG_ID = 'x'.repeat(256);
 
 /** [what is wrong, the request, the field its 400 must name]. */
 const BAD_REQUESTS: [string, ProtectedRoute, string][] = (() => {
-  const post = (body: object, thread = 'valid'): ProtectedRoute => ({
+  const create = (body: object): ProtectedRoute => ({
+    method: 'post',
+    path: '/threads',
+    route: '/threads',
+    body,
+  });
+  const post = (body: object, thread = VALID): ProtectedRoute => ({
     method: 'post',
     path: `/threads/${thread}/runs`,
     route: '/threads/{threadId}/runs',
@@ -51,7 +62,7 @@ const BAD_REQUESTS: [string, ProtectedRoute, string][] = (() => {
     path: `/threads?${query}`,
     route: '/threads',
   });
-  const patch = (body: object, thread = 'valid'): ProtectedRoute => ({
+  const patch = (body: object, thread = VALID): ProtectedRoute => ({
     method: 'patch',
     path: `/threads/${thread}`,
     route: '/threads/{threadId}',
@@ -64,6 +75,13 @@ const BAD_REQUESTS: [string, ProtectedRoute, string][] = (() => {
     body,
   });
   return [
+    // POST /threads
+    ['an empty title', create({ title: '' }), 'title'],
+    ['a blank title', create({ title: ' \n\t ' }), 'title'],
+    ['a title of 256 characters', create({ title: 't'.repeat(256) }), 'title'],
+    ['a title that is a number', create({ title: 42 }), 'title'],
+    ['a title with a lone surrogate', create({ title: 'a\ud800b' }), 'title'],
+    ['an unknown field beside a title', create({ title: 'ok', thread_id: 'mine' }), 'thread_id'],
     // POST /threads/:threadId/runs
     ['no prompt', post({}), 'prompt'],
     ['a prompt that is a number', post({ prompt: 42 }), 'prompt'],
@@ -138,7 +156,11 @@ const BAD_REQUESTS: [string, ProtectedRoute, string][] = (() => {
 describe.each(BAD_REQUESTS)('%s', (_case, route, field) => {
   it(`is a 400 naming ${field}, and nothing is stored`, async () => {
     const before = await snapshotDemoTables(fixture.database);
-    const response = await send(fixture.demo, route, fixture.demo.bearer(OWNER));
+    const response = await send(
+      fixture.demo,
+      { ...route, path: route.path.replace(VALID, validThread) },
+      fixture.demo.bearer(OWNER),
+    );
     expect({ status: response.status, body: response.body }).toEqual({
       status: 400,
       body: expect.objectContaining({ statusCode: 400, error: 'Bad Request' }),
@@ -155,7 +177,7 @@ it('a body that is not JSON is a 400, and nothing is stored', async () => {
   const before = await snapshotDemoTables(fixture.database);
   const response = await fixture.demo
     .http()
-    .post('/threads/valid/runs')
+    .post(`/threads/${validThread}/runs`)
     .set('Authorization', fixture.demo.bearer(OWNER))
     .set('Content-Type', 'application/json')
     .send('{"prompt": "unterminated');
@@ -168,15 +190,17 @@ it('every prompt the service accepts gets through the body parser, however it is
   // The longest prompt allowed, in 3-byte UTF-8 characters, every one escaped as JSON may be.
   const prompt = '界'.repeat(MAX_PROMPT);
   const body = `{"prompt":"${'\\u754c'.repeat(MAX_PROMPT)}"}`;
+  const longPrompt = await createThread(fixture.demo, OWNER);
   const response = await fixture.demo
     .http()
-    .post('/threads/long-prompt/runs')
+    .post(`/threads/${longPrompt}/runs`)
     .set('Authorization', fixture.demo.bearer(OWNER))
     .set('Content-Type', 'application/json')
     .send(body);
   expect(response.status).toBe(201);
   const { rows } = await fixture.database.query<{ prompt: string }>(
-    `SELECT prompt FROM ${DEMO_SCHEMA}.users_threads_runs WHERE thread_id = 'long-prompt'`,
+    `SELECT prompt FROM ${DEMO_SCHEMA}.users_threads_runs WHERE thread_id = $1`,
+    [longPrompt],
   );
   expect(rows).toEqual([{ prompt }]);
 });
@@ -185,7 +209,7 @@ it('a body larger than any valid request is a 413, not a 500', async () => {
   const before = await snapshotDemoTables(fixture.database);
   const response = await fixture.demo
     .http()
-    .post('/threads/too-large/runs')
+    .post(`/threads/${validThread}/runs`)
     .set('Authorization', fixture.demo.bearer(OWNER))
     .send({ prompt: 'x'.repeat(4 * 1024 * 1024) });
   expect({ status: response.status, body: response.body }).toEqual({

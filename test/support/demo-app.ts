@@ -2,10 +2,13 @@ import type { INestApplication, LoggerService } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
+import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
 import request from 'supertest';
+import { getCheckpointerToken } from '../../src/checkpointer';
 import { AppModule } from '../../src/demo/app.module';
 import { configureDemoApp } from '../../src/demo/bootstrap';
 import { DATABASE_VARIABLES } from '../../src/demo/database/demo-database';
+import { CHAT_GRAPH, type ChatGraph } from '../../src/demo/graph/chat-graph';
 
 /** The secret the e2e apps sign and verify tokens with. */
 export const E2E_JWT_SECRET = 'e2e-secret-0123456789abcdef0123456789';
@@ -23,6 +26,7 @@ const DEMO_VARIABLES = [
   'SHUTDOWN_GRACE_MS',
   'HOST',
   'HEALTH_DETAILS',
+  'TURN_WAIT_MS',
 ] as const;
 
 /** The environment of one boot; `undefined` leaves a variable unset (e.g. `JWT_SECRET`). */
@@ -32,6 +36,11 @@ export type DemoEnv = Partial<Record<(typeof DEMO_VARIABLES)[number], string | u
 export interface BootDemoAppOptions {
   /** Receives Nest's log lines (e.g. a `LogCapture`). Default: logging off. */
   readonly logger?: LoggerService;
+  /**
+   * The chat graph instead of the demo's, compiled with the app's saver, as a user overrides
+   * `CHAT_GRAPH` with an agent of their own. Default: the demo's graph.
+   */
+  readonly graph?: (saver: BaseCheckpointSaver) => ChatGraph;
 }
 
 /** A booted demo application, with what e2e tests need around it. */
@@ -53,7 +62,7 @@ export interface DemoApp {
  */
 export async function bootDemoApp(
   env: DemoEnv,
-  { logger }: BootDemoAppOptions = {},
+  { logger, graph }: BootDemoAppOptions = {},
 ): Promise<DemoApp> {
   const saved = new Map(DEMO_VARIABLES.map((name) => [name, process.env[name]]));
   for (const name of DEMO_VARIABLES) delete process.env[name];
@@ -65,6 +74,11 @@ export async function bootDemoApp(
   try {
     const builder = Test.createTestingModule({ imports: [AppModule.register()] });
     if (logger !== undefined) builder.setLogger(logger);
+    if (graph !== undefined) {
+      builder
+        .overrideProvider(CHAT_GRAPH)
+        .useFactory({ factory: graph, inject: [getCheckpointerToken()] });
+    }
     const moduleRef = await builder.compile();
     const app = configureDemoApp(
       moduleRef.createNestApplication<NestExpressApplication>(

@@ -5,6 +5,8 @@ export const MODULE_TABLES = [
   'users_threads',
   'users_threads_runs',
   'users_thread_counts',
+  'users_threads_deleted',
+  'users_thread_turns',
   'checkpoints',
   'checkpoint_blobs',
   'checkpoint_writes',

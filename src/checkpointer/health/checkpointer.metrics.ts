@@ -2,11 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import { errorMessage } from '../common/checkpointer.errors';
 import { CheckpointerLogger } from '../common/checkpointer.logger';
 import type { ResolvedCheckpointerOptions } from '../options/checkpointer.options';
-import { getCheckpointerOptionsToken } from '../common/checkpointer.tokens';
+import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
+import { getCheckpointerOptionsToken, getCheckpointerToken } from '../common/checkpointer.tokens';
 import { ConnectionProvider } from '../connection/connection.provider';
 import { PoolManager } from '../connection/pool.manager';
 import { RetryPolicy } from '../resilience/retry.policy';
 import { CheckpointerFactory, type SaverKind } from '../saver/checkpointer.factory';
+import { PostgresCheckpointer } from '../saver/postgres-checkpointer';
+import { ThreadTurns, type ThreadTurnStats } from '../threads/thread-turns';
 import { SchemaStatusCache } from './schema-status.cache';
 
 /** What `CheckpointerMetrics.snapshot()` returns. Counters count since boot. */
@@ -32,6 +35,10 @@ export interface CheckpointerMetricsSnapshot {
     /** Units of work that failed on a transient error after the policy stopped retrying. */
     readonly givenUp: number;
   };
+  /** One turn per thread (`ThreadTurns`): turns waiting and running now, refusals, lost leases. */
+  readonly turns: ThreadTurnStats;
+  /** Saver writes refused because their thread had been deleted (`ThreadDeletedError`). */
+  readonly deletedThreadWrites: number;
   /**
    * Migration versions as last read (at most 10 s old while someone asks), or `null` before the
    * first read completes.
@@ -80,6 +87,8 @@ export class CheckpointerMetrics {
     private readonly schemaStatus: SchemaStatusCache,
     private readonly connection: ConnectionProvider,
     private readonly logger: CheckpointerLogger,
+    private readonly turns: ThreadTurns,
+    @Inject(getCheckpointerToken()) private readonly saver: BaseCheckpointSaver,
   ) {}
 
   snapshot(): CheckpointerMetricsSnapshot {
@@ -93,6 +102,9 @@ export class CheckpointerMetrics {
         acquireTimeouts: this.pools.acquireTimeouts,
       },
       retry: { retries: this.retry.retries, givenUp: this.retry.givenUp },
+      turns: this.turns.stats(),
+      deletedThreadWrites:
+        this.saver instanceof PostgresCheckpointer ? this.saver.refusedWrites : 0,
       schema:
         latest === undefined
           ? null

@@ -86,10 +86,37 @@ export interface CheckpointerRetryOptions {
   budgetMs?: number;
 }
 
-/** Settings of `ThreadService` and `SentimentService`. */
+/** Settings of `ThreadService`, `ThreadTurns` and `SentimentService`. */
 export interface CheckpointerThreadsOptions {
   /** Longest prompt `recordRun` accepts, in characters. Default: `100_000`. */
   maxPromptLength?: number;
+  /**
+   * Let `recordRun` create a thread that does not exist yet, owned by the caller, instead of
+   * throwing `ThreadNotFoundError`. The original service worked this way, with ids chosen by the
+   * client. The trade-off: ids become one namespace shared by all users, so a user learns that an
+   * id is taken (someone else's thread answers "not found" where a fresh id would be created) and
+   * can claim ids another user is about to use. Enable it only with unguessable ids (random
+   * UUIDs); otherwise create threads with `createThread()`, which generates them. Default: `false`.
+   */
+  createOnFirstRun?: boolean;
+  /**
+   * How long a deleted thread's id stays unusable: while its deletion marker lasts, no
+   * checkpoint, write or run can be recorded on it, by anyone (a graph still running on it ends
+   * with `ThreadDeletedError`). Afterwards the id may be used again. Default: `30`.
+   */
+  deletedRetentionDays?: number;
+  /**
+   * Lease of a running turn (`ThreadTurns.run`), renewed every third of it while the turn runs.
+   * A process that dies mid-turn holds its thread at most this long. Default: `15_000`.
+   */
+  turnLeaseMs?: number;
+  /** Longest a turn waits for the thread's running turn to end (`ifBusy: 'wait'`). Default: `30_000`. */
+  turnWaitMs?: number;
+  /**
+   * Most turns of one thread waiting in one process; one more is refused at once with
+   * `ThreadBusyError` (a flood queues nowhere). Default: `16`.
+   */
+  maxTurnWaiters?: number;
 }
 
 /**

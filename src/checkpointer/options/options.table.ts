@@ -61,6 +61,11 @@ const RETRY = {
 
 const THREADS = {
   maxPromptLength: integer({ default: 100_000, min: 1 }),
+  createOnFirstRun: boolean({ default: false }),
+  deletedRetentionDays: integer({ default: 30, min: 1, max: 36_500 }),
+  turnLeaseMs: integer({ default: 15_000, min: 1_000 }),
+  turnWaitMs: integer({ default: 30_000, min: 0 }),
+  maxTurnWaiters: integer({ default: 16, min: 0 }),
 } satisfies RulesOf<CheckpointerThreadsOptions>;
 
 /** All options; `resolveCheckpointerOptions` adds the checks that span several of them. */

@@ -58,7 +58,8 @@ export class CheckpointerFactory {
     return new PostgresCheckpointer(
       this.pools.borrowedPool,
       this.options.serde,
-      { schema: this.options.schema },
+      // Every process on this database refuses writes to deleted threads.
+      { schema: this.options.schema, refuseDeletedThreads: true },
       this.retry,
     );
   }

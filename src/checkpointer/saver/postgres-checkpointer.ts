@@ -24,21 +24,27 @@ import { assertStorableText } from './unstorable-text';
  */
 export class PostgresCheckpointer extends PostgresSaver {
   private readonly singleStatementWrites: SingleStatementWrites;
+  private refused = 0;
 
   /**
-   * Upstream `PostgresSaver`'s arguments (`options.schema` defaults to `'public'`), plus:
+   * Upstream `PostgresSaver`'s arguments, plus:
+   * @param options.schema default `'public'`, as upstream.
+   * @param options.refuseDeletedThreads refuse writes to a thread `ThreadService.deleteThread`
+   *   deleted (`ThreadDeletedError`, nothing stored), decided inside each write's statement.
+   *   Needs this module's migrations in the schema; the module always sets it. Default: `false`
+   *   (upstream's behaviour, for a saver built by hand on upstream's tables).
    * @param retry re-runs each operation whole on transient database errors; without one, every
    *   operation runs once.
    */
   constructor(
     pool: pg.Pool,
     serde?: SerializerProtocol,
-    options?: { schema?: string },
+    options?: { schema?: string; refuseDeletedThreads?: boolean },
     private readonly retry?: RetryPolicy,
   ) {
     // Upstream's reads go through a view of the pool that decodes their bytea[] results ~4x
     // faster (fast-bytea-arrays.ts); their SQL and code are untouched.
-    super(withFastByteaArrays(pool), serde, options);
+    super(withFastByteaArrays(pool), serde, { schema: options?.schema });
     // Upstream interpolates the schema unescaped into every statement: refuse what would break it.
     const schema = options?.schema ?? 'public';
     if (!isSchemaName(schema)) {
@@ -47,12 +53,25 @@ export class PostgresCheckpointer extends PostgresSaver {
         'PostgresCheckpointer options',
       );
     }
-    this.singleStatementWrites = new SingleStatementWrites(pool, schema, {
-      dumpBlobs: (...args) => this._dumpBlobs(...args),
-      dumpCheckpoint: (checkpoint) => this._dumpCheckpoint(checkpoint),
-      dumpMetadata: (metadata) => this._dumpMetadata(metadata),
-      dumpWrites: (...args) => this._dumpWrites(...args),
-    });
+    this.singleStatementWrites = new SingleStatementWrites(
+      pool,
+      schema,
+      {
+        dumpBlobs: (...args) => this._dumpBlobs(...args),
+        dumpCheckpoint: (checkpoint) => this._dumpCheckpoint(checkpoint),
+        dumpMetadata: (metadata) => this._dumpMetadata(metadata),
+        dumpWrites: (...args) => this._dumpWrites(...args),
+      },
+      options?.refuseDeletedThreads ?? false,
+      () => {
+        this.refused += 1;
+      },
+    );
+  }
+
+  /** Writes refused since boot because their thread had been deleted (`ThreadDeletedError`). */
+  get refusedWrites(): number {
+    return this.refused;
   }
 
   /**
@@ -144,6 +163,10 @@ export class PostgresCheckpointer extends PostgresSaver {
   /**
    * Upstream `deleteThread` (the thread's checkpoints, blobs and writes in every namespace) as ONE
    * statement: one round trip instead of a checkout, BEGIN, three DELETEs and COMMIT.
+   *
+   * Upstream's semantics, kept on purpose: it resets a conversation, and the id can be used again
+   * at once; it leaves no deletion marker, so a graph still running on the thread may write to it
+   * afterwards. To delete a user's conversation for good, use `ThreadService.deleteThread`.
    */
   override deleteThread(threadId: string): Promise<void> {
     return this.retried('saver.deleteThread', () =>

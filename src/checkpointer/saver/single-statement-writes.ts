@@ -10,11 +10,13 @@ import type pg from 'pg';
 import { assertStorableText } from './unstorable-text';
 import {
   type BlobRow,
+  type Statement,
   type WriteRow,
   deleteThreadStatement,
   putCheckpointStatement,
   putWritesStatement,
 } from './write-statements';
+import { ThreadDeletedError } from './thread-deleted.error';
 
 /**
  * The saver's serialization, i.e. upstream `PostgresSaver`'s protected `_dump*` methods, bound.
@@ -58,10 +60,17 @@ interface ConfigurableIds {
  * Everything is serialized before the statement is sent, never while a connection is held.
  */
 export class SingleStatementWrites {
+  /**
+   * @param refuseDeletedThreads check, inside each write's statement, that the thread has no
+   *   deletion marker (needs this module's migrations); a refused write stores nothing and
+   *   throws `ThreadDeletedError`. `onRefused` counts them.
+   */
   constructor(
     private readonly pool: pg.Pool,
     private readonly schema: string,
     private readonly serializer: CheckpointRowSerializer,
+    private readonly refuseDeletedThreads = false,
+    private readonly onRefused: () => void = () => undefined,
   ) {}
 
   /** Upstream `PostgresSaver.put`, same arguments, errors and result, in one statement. */
@@ -98,8 +107,9 @@ export class SingleStatementWrites {
         metadata: serializedMetadata,
       },
       blobs,
+      this.refuseDeletedThreads,
     );
-    await this.pool.query(statement.text, statement.values);
+    await this.send(statement, thread_id);
     return { configurable: { thread_id, checkpoint_ns, checkpoint_id: checkpoint.id } };
   }
 
@@ -120,8 +130,17 @@ export class SingleStatementWrites {
       taskId,
       writes,
     );
-    const statement = putWritesStatement(this.schema, rows, upsert);
-    if (statement !== undefined) await this.pool.query(statement.text, statement.values);
+    const statement = putWritesStatement(this.schema, rows, upsert, this.refuseDeletedThreads);
+    if (statement !== undefined) await this.send(statement, ids.thread_id as string);
+  }
+
+  /** Sends a write; a guarded one that reports the thread unwritable stored nothing. */
+  private async send(statement: Statement, threadId: string): Promise<void> {
+    const result = await this.pool.query<{ writable?: boolean }>(statement.text, statement.values);
+    if (this.refuseDeletedThreads && result.rows[0]?.writable !== true) {
+      this.onRefused();
+      throw new ThreadDeletedError(threadId);
+    }
   }
 
   /** Upstream `PostgresSaver.deleteThread`: the same rows, every namespace, in one statement. */

@@ -49,15 +49,28 @@ export interface CheckpointRow {
 export const MAX_BINARY_BLOB_PARAMETERS = 1000;
 
 /**
+ * With `guarded`, a statement starts with this CTE and ends by selecting `writable`: its rows are
+ * written only if the thread has no deletion marker, decided inside the statement by
+ * `checkpointer_thread_writable` (which serializes against `ThreadService.deleteThread`, see
+ * `schema/thread-lifecycle.migration.ts`). `writable = false` means nothing was stored.
+ */
+function guardOf(s: string): string {
+  return `guard AS (SELECT ${s}.checkpointer_thread_writable($1::text) AS writable)`;
+}
+
+const WRITABLE = '(SELECT writable FROM guard)';
+
+/**
  * Upstream `put` as one statement: the blob inserts (`ON CONFLICT DO NOTHING`) in a
  * data-modifying CTE over `unnest`, and the checkpoint upsert (`DO UPDATE SET checkpoint,
  * metadata`). Same tables, columns and conflict handling as upstream's N+1 statements inside
- * BEGIN/COMMIT; a single statement is atomic by itself.
+ * BEGIN/COMMIT; a single statement is atomic by itself. `guarded`: see `guardOf`.
  */
 export function putCheckpointStatement(
   schema: string,
   row: CheckpointRow,
   blobs: readonly BlobRow[],
+  guarded = false,
 ): Statement {
   const s = quoteIdentifier(schema);
   const values: unknown[] = [
@@ -68,41 +81,51 @@ export function putCheckpointStatement(
     row.checkpoint,
     row.metadata,
   ];
+  const row6 = '$1::text, $2::text, $3::text, $4::text, $5::jsonb, $6::jsonb';
+  const checkpointRow = guarded ? `SELECT ${row6}\nWHERE ${WRITABLE}` : `VALUES (${row6})`;
   const upsertCheckpoint = `INSERT INTO ${s}.checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, checkpoint, metadata)
-VALUES ($1::text, $2::text, $3::text, $4::text, $5::jsonb, $6::jsonb)
+${checkpointRow}
 ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id)
 DO UPDATE SET checkpoint = EXCLUDED.checkpoint, metadata = EXCLUDED.metadata`;
-  if (blobs.length === 0) return { text: upsertCheckpoint, values };
-
-  const channels = param(
-    values,
-    blobs.map((b) => b[2]),
-  );
-  const versions = param(
-    values,
-    blobs.map((b) => b[3]),
-  );
-  const types = param(
-    values,
-    blobs.map((b) => b[4]),
-  );
-  const payloads = byteaArray(
-    values,
-    blobs.map((b) => b[5]),
-  );
-  const text = `WITH blobs AS (
+  const ctes: string[] = guarded ? [guardOf(s)] : [];
+  if (blobs.length > 0) {
+    const channels = param(
+      values,
+      blobs.map((b) => b[2]),
+    );
+    const versions = param(
+      values,
+      blobs.map((b) => b[3]),
+    );
+    const types = param(
+      values,
+      blobs.map((b) => b[4]),
+    );
+    const payloads = byteaArray(
+      values,
+      blobs.map((b) => b[5]),
+    );
+    ctes.push(`blobs AS (
   INSERT INTO ${s}.checkpoint_blobs (thread_id, checkpoint_ns, channel, version, type, blob)
   SELECT $1::text, $2::text, b.channel, b.version, b.type, b.blob
-  FROM unnest(${channels}::text[], ${versions}::text[], ${types}::text[], ${payloads}) AS b(channel, version, type, blob)
+  FROM unnest(${channels}::text[], ${versions}::text[], ${types}::text[], ${payloads}) AS b(channel, version, type, blob)${guarded ? `\n  WHERE ${WRITABLE}` : ''}
   ON CONFLICT (thread_id, checkpoint_ns, channel, version) DO NOTHING
-)
-${upsertCheckpoint}`;
-  return { text, values };
+)`);
+  }
+  if (!guarded) {
+    return {
+      text: ctes.length === 0 ? upsertCheckpoint : `WITH ${ctes.join(', ')}\n${upsertCheckpoint}`,
+      values,
+    };
+  }
+  ctes.push(`checkpoint AS (\n${upsertCheckpoint}\n)`);
+  return { text: `WITH ${ctes.join(', ')}\nSELECT writable FROM guard`, values };
 }
 
 /**
  * Upstream `putWrites` as one statement. `upsert` is upstream's choice (every channel in
- * `WRITES_IDX_MAP`): `DO UPDATE SET channel, type, blob`; otherwise `DO NOTHING`.
+ * `WRITES_IDX_MAP`): `DO UPDATE SET channel, type, blob`; otherwise `DO NOTHING`. `guarded`: see
+ * `guardOf`.
  *
  * Upstream runs one INSERT per write, in order, so among writes sharing a key (only special
  * channels can: they share their `WRITES_IDX_MAP` index) the last one wins an upsert and the
@@ -115,6 +138,7 @@ export function putWritesStatement(
   schema: string,
   writes: readonly WriteRow[],
   upsert: boolean,
+  guarded = false,
 ): Statement | undefined {
   const rows = distinctByIdx(writes, upsert ? 'last' : 'first');
   if (rows.length === 0) return undefined;
@@ -140,11 +164,15 @@ export function putWritesStatement(
   const onConflict = upsert
     ? 'DO UPDATE SET channel = EXCLUDED.channel, type = EXCLUDED.type, blob = EXCLUDED.blob'
     : 'DO NOTHING';
-  const text = `INSERT INTO ${s}.checkpoint_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, blob)
+  const insert = `INSERT INTO ${s}.checkpoint_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, blob)
 SELECT $1::text, $2::text, $3::text, $4::text, w.idx, w.channel, w.type, w.blob
-FROM unnest(${idx}::int4[], ${channels}::text[], ${types}::text[], ${payloads}) AS w(idx, channel, type, blob)
+FROM unnest(${idx}::int4[], ${channels}::text[], ${types}::text[], ${payloads}) AS w(idx, channel, type, blob)${guarded ? `\nWHERE ${WRITABLE}` : ''}
 ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) ${onConflict}`;
-  return { text, values };
+  if (!guarded) return { text: insert, values };
+  return {
+    text: `WITH ${guardOf(s)}, written AS (\n${insert}\n)\nSELECT writable FROM guard`,
+    values,
+  };
 }
 
 /**

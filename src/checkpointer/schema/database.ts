@@ -15,6 +15,8 @@ export interface CheckpointerDatabase {
   users_threads: UsersThreadsTable;
   users_threads_runs: UsersThreadsRunsTable;
   users_thread_counts: UsersThreadCountsTable;
+  users_threads_deleted: UsersThreadsDeletedTable;
+  users_thread_turns: UsersThreadTurnsTable;
 }
 
 /** One row per thread; the user who created it owns it, for good. */
@@ -28,6 +30,8 @@ export interface UsersThreadsTable {
   /** Greatest `created_at` of the thread's runs: the listing's sort key. */
   last_run_at: ColumnType<Date, Date | string | undefined, Date | string>;
   run_count: number;
+  /** The title was not given: the first run names the thread from its prompt. */
+  auto_title: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 /** One row per run (the original's table name, kept); deleted with its thread. */
@@ -49,6 +53,27 @@ export interface UsersThreadsRunsTable {
 export interface UsersThreadCountsTable {
   owner_email: string;
   thread_count: number;
+}
+
+/**
+ * A deleted thread's marker: while it lasts (until `expires_at`), no checkpoint or run can be
+ * written on the id (see `checkpointer_thread_writable` in `thread-lifecycle.migration.ts`).
+ */
+export interface UsersThreadsDeletedTable {
+  thread_id: string;
+  /** Who owned the thread: the owner is told it was deleted, anyone else that it does not exist. */
+  owner_email: string;
+  deleted_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+}
+
+/** The lease of the one turn running on a thread (`ThreadTurns`); no row: no turn runs. */
+export interface UsersThreadTurnsTable {
+  thread_id: string;
+  /** Random id of the turn holding the lease. */
+  holder: string;
+  /** The lease ends here unless renewed; a crashed holder's lease simply runs out. */
+  expires_at: ColumnType<Date, Date | string, Date | string>;
 }
 
 export interface CheckpointsTable {

@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, sql } from 'kysely';
+import { threadLifecycleMigration } from './thread-lifecycle.migration';
 
 /** Name of the table that records which of our migrations ran (in the configured schema). */
 export const MIGRATION_TABLE = 'checkpointer_migration';
@@ -9,11 +10,13 @@ export const MIGRATION_LOCK_TABLE = 'checkpointer_migration_lock';
  * Our own tables' migrations, in code (a library cannot rely on a migrations folder that differs
  * between `src` and `dist`). Keys sort in the order they run; never edit or rename a released
  * migration, add a new one. Every statement goes through `db`, which `SchemaService` scopes to
- * the configured schema with `withSchema()`.
+ * the configured schema with `withSchema()`; SQL that Kysely cannot scope (function bodies) is
+ * qualified with `schema` itself.
  */
-export function createMigrations(): Record<string, Migration> {
+export function createMigrations(schema: string): Record<string, Migration> {
   return {
     '0001_threads': threadsMigration,
+    '0002_thread_lifecycle': threadLifecycleMigration(schema),
   };
 }
 

@@ -176,7 +176,7 @@ export class SchemaService {
     }).withSchema(this.options.schema);
     const { error, results } = await new Migrator({
       db,
-      provider: { getMigrations: () => Promise.resolve(createMigrations()) },
+      provider: { getMigrations: () => Promise.resolve(createMigrations(this.options.schema)) },
       migrationTableSchema: this.options.schema,
       migrationTableName: MIGRATION_TABLE,
       migrationLockTableName: MIGRATION_LOCK_TABLE,
@@ -213,7 +213,7 @@ export class SchemaService {
           )
         ).rows.map((r) => r.name)
       : [];
-    const pending = Object.keys(createMigrations())
+    const pending = Object.keys(createMigrations(this.options.schema))
       .sort()
       .filter((name) => !applied.includes(name));
     const latest = this.latestCheckpointVersion ?? null;

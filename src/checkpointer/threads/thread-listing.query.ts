@@ -105,7 +105,7 @@ function selectUnchangedPage(db: Db, userEmail: string, cursor: ThreadCursor, li
 
 /**
  * The unchanged threads merged with the moved ones, each put back at its activity time as of the
- * pass's start (its latest run up to then: one index probe each). Threads created since then did
+ * pass's start (its latest run up to then, or its creation if it had none: one index probe each). Threads created since then did
  * not exist then and are left out. Costs the page plus the threads touched during the pass.
  */
 function selectMergedPage(db: Db, userEmail: string, cursor: ThreadCursor, limit: number) {
@@ -121,7 +121,12 @@ function selectMergedPage(db: Db, userEmail: string, cursor: ThreadCursor, limit
           (eb) =>
             eb
               .selectFrom('users_threads_runs as r')
-              .select((eb) => eb.fn.max('r.created_at').as('activity_at'))
+              // A thread with no run by then was last active when it was created (if it was).
+              .select(
+                sql<Date>`coalesce(max(r.created_at), CASE WHEN t.created_at <= ${asOf} THEN t.created_at END)`.as(
+                  'activity_at',
+                ),
+              )
               .whereRef('r.thread_id', '=', 't.thread_id')
               .where('r.created_at', '<=', asOf)
               .as('then'),

@@ -50,3 +50,35 @@ export class RunConflictError extends Error {
     super(`run ${runId} is already recorded for another thread`);
   }
 }
+
+/**
+ * Another turn of the thread is running and this one may not wait for it (`ifBusy: 'reject'`),
+ * waited longer than allowed, or found too many turns already waiting. Nothing was recorded.
+ * Try again after `retryAfterMs`.
+ */
+export class ThreadBusyError extends Error {
+  override readonly name = 'ThreadBusyError';
+
+  constructor(
+    readonly threadId: string,
+    /** A sensible pause before trying again, in milliseconds. */
+    readonly retryAfterMs: number,
+  ) {
+    super(`thread ${JSON.stringify(threadId)} is busy with another turn`);
+  }
+}
+
+/**
+ * A turn's lease was lost while it ran (`ThreadTurns.run`), so it can no longer be trusted to be
+ * the thread's only turn: another turn took the thread over after this process stalled past
+ * `threads.turnLeaseMs`. It is the reason of the turn's `AbortSignal`, and what `run()` rejects
+ * with when the work fails after the signal fired. (A thread deleted under a running turn is
+ * `ThreadDeletedError` instead.)
+ */
+export class TurnLeaseLostError extends Error {
+  override readonly name = 'TurnLeaseLostError';
+
+  constructor(readonly threadId: string) {
+    super(`the turn on thread ${JSON.stringify(threadId)} lost its lease to another turn`);
+  }
+}

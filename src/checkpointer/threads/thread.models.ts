@@ -1,5 +1,11 @@
 /** What `ThreadService` and `SentimentService` take and return. */
 
+/** Options of `ThreadService.createThread()`. */
+export interface CreateThreadOptions {
+  /** 1-255 characters, whitespace collapsed. Default: none (the first run's prompt names it). */
+  readonly title?: string;
+}
+
 /** Arguments of `ThreadService.recordRun()`. */
 export interface RecordRunInput {
   /** The user, as authenticated (e.g. the JWT's `email` claim); trimmed and lowercased. */

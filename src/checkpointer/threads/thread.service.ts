@@ -6,8 +6,16 @@ import type { ResolvedCheckpointerOptions } from '../options/checkpointer.option
 import { getCheckpointerDbToken, getCheckpointerOptionsToken } from '../common/checkpointer.tokens';
 import { RetryPolicy } from '../resilience/retry.policy';
 import type { CheckpointerDatabase } from '../schema/database';
+import { ThreadDeletedError } from '../saver/thread-deleted.error';
 import { deleteOwnedThread } from './delete-thread.query';
-import { insertRun, selectSameRun, type RunToRecord } from './record-run.query';
+import { insertNewThread } from './create-thread.query';
+import {
+  type RunToRecord,
+  insertRunCreatingThread,
+  insertRunOnOwnedThread,
+  selectDeletionMarker,
+  selectSameRun,
+} from './record-run.query';
 import { decodeThreadCursor, encodeThreadCursor } from './thread-cursor';
 import {
   THREAD_INPUT_LIMITS as LIMITS,
@@ -20,9 +28,10 @@ import {
 } from './thread-input';
 import { readFirstPage, readNextPage, selectOffsetPage, threadCount } from './thread-listing.query';
 import { THREAD_SUMMARY_COLUMNS, hasThread, toThreadSummary } from './thread-rows';
-import { titleFromPrompt } from './thread-title';
+import { UNTITLED_THREAD, titleFromPrompt } from './thread-title';
 import { RunConflictError, ThreadNotFoundError } from './thread.errors';
 import type {
+  CreateThreadOptions,
   ListThreadsOptions,
   ListThreadsPageOptions,
   RecordRunInput,
@@ -36,8 +45,10 @@ import type {
 
 /**
  * Users' conversations: which threads a user owns, their runs, titles and activity. A thread has
- * exactly one owner, the user whose run created it; every statement checks ownership in its own
- * WHERE clause, and "not found" and "not yours" are the same `ThreadNotFoundError`.
+ * exactly one owner, the user who created it (`createThread`, or with `threads.createOnFirstRun`
+ * the first run on a new id); every statement checks ownership in its own WHERE clause, and "not
+ * found" and "not yours" are the same `ThreadNotFoundError`. Deletion is final: see
+ * `deleteThread`.
  *
  * Arguments are validated first (`InvalidInputError` naming the field; nothing is read or
  * written). Then each method does its whole unit of work in one statement or one transaction, so
@@ -46,6 +57,7 @@ import type {
  * unchanged: an outage is never an empty list, a zero or a made-up run id.
  *
  * @example
+ * const { threadId } = await threads.createThread(userEmail);
  * const { runId } = await threads.recordRun({ userEmail, threadId, prompt });
  * await graph.invoke(input, { configurable: { thread_id: threadId }, runId });
  * const { items, nextCursor } = await threads.listThreads(userEmail, { limit: 20 });
@@ -53,6 +65,9 @@ import type {
 @Injectable()
 export class ThreadService {
   private readonly maxPromptLength: number;
+  private readonly createOnFirstRun: boolean;
+  private readonly deletedRetentionDays: number;
+  private readonly schema: string;
 
   constructor(
     @Inject(getCheckpointerDbToken()) private readonly db: Kysely<CheckpointerDatabase>,
@@ -60,17 +75,44 @@ export class ThreadService {
     private readonly retry: RetryPolicy,
   ) {
     this.maxPromptLength = options.threads.maxPromptLength;
+    this.createOnFirstRun = options.threads.createOnFirstRun;
+    this.deletedRetentionDays = options.threads.deletedRetentionDays;
+    this.schema = options.schema;
   }
 
   /**
-   * Records a run, creating the thread (owned by this user, titled from the prompt) on its first
-   * run. One transaction; safe when two requests create the same new thread at once (one thread,
-   * both runs).
+   * Creates a thread owned by the user, with a server-generated UUID (never guessable, never
+   * taken). Without a `title` it is `Untitled conversation` until its first run names it from
+   * the prompt. One statement; idempotent (the id is fixed before a retry).
+   *
+   * @throws InvalidInputError a blank or over-long title.
+   */
+  async createThread(userEmail: string, options: CreateThreadOptions = {}): Promise<ThreadSummary> {
+    const email = parseUserEmail(userEmail);
+    const title = options.title === undefined ? undefined : parseTitle(options.title);
+    const thread = {
+      threadId: randomUUID(),
+      userEmail: email,
+      title: title ?? UNTITLED_THREAD,
+      autoTitle: title === undefined,
+    };
+    const row = await this.retry.idempotent('threads.createThread', () =>
+      insertNewThread(this.db, thread).executeTakeFirstOrThrow(),
+    );
+    return toThreadSummary(row);
+  }
+
+  /**
+   * Records a run on the user's thread. With `threads.createOnFirstRun`, a run on an id that does
+   * not exist yet creates the thread (owned by this user, titled from the prompt); two requests
+   * creating the same new thread at once end with one thread and both runs. One transaction.
    *
    * Idempotent: the run id is fixed before the work (generated if not given), and recording the
    * same run id again for the same thread, user and prompt returns the run already recorded.
    *
-   * @throws ThreadNotFoundError the thread belongs to another user (nothing is recorded).
+   * @throws ThreadNotFoundError no such thread of this user's (nothing is recorded).
+   * @throws ThreadDeletedError the user deleted this thread; its id stays unusable while the
+   *   deletion marker lasts (`threads.deletedRetentionDays`).
    * @throws RunConflictError the run id is already recorded for another thread, user or prompt.
    */
   async recordRun(input: RecordRunInput): Promise<RecordedRun> {
@@ -82,17 +124,35 @@ export class ThreadService {
     const run: RunToRecord = { userEmail, threadId, prompt, runId, title: titleFromPrompt(prompt) };
     return this.retry.idempotent('threads.recordRun', () =>
       this.db.transaction().execute(async (trx) => {
-        const recorded = await insertRun(trx, run).executeTakeFirst();
-        if (recorded === undefined) {
+        const outcome = this.createOnFirstRun
+          ? await insertRunCreatingThread(trx, this.schema, run).executeTakeFirstOrThrow()
+          : await insertRunOnOwnedThread(trx, this.schema, run).executeTakeFirstOrThrow();
+        if (outcome.writable !== true) throw await this.notWritable(trx, run);
+        if ('owned' in outcome && outcome.owned !== true) throw new ThreadNotFoundError(threadId);
+        if (outcome.run_id === null || outcome.created_at === null) {
           const same = await selectSameRun(trx, run).executeTakeFirst();
           if (same === undefined) throw new RunConflictError(run.runId);
-          return { runId: same.run_id, threadId: run.threadId, createdAt: same.created_at };
+          return { runId: same.run_id, threadId, createdAt: same.created_at };
         }
         // Throwing rolls the transaction back, and with it the run just inserted.
-        if (recorded.owned_thread === null) throw new ThreadNotFoundError(run.threadId);
-        return { runId: recorded.run_id, threadId: run.threadId, createdAt: recorded.created_at };
+        if (outcome.owned_thread === null) throw new ThreadNotFoundError(threadId);
+        return { runId: outcome.run_id, threadId, createdAt: new Date(outcome.created_at) };
       }),
     );
+  }
+
+  /**
+   * Why a thread cannot be written: its owner is told it was deleted, anyone else that it does
+   * not exist (as for any thread not theirs).
+   */
+  private async notWritable(
+    db: Kysely<CheckpointerDatabase>,
+    run: Pick<RunToRecord, 'threadId' | 'userEmail'>,
+  ): Promise<Error> {
+    const marker = await selectDeletionMarker(db, run.threadId).executeTakeFirst();
+    return marker?.owner_email === run.userEmail
+      ? new ThreadDeletedError(run.threadId)
+      : new ThreadNotFoundError(run.threadId);
   }
 
   /**
@@ -225,7 +285,7 @@ export class ThreadService {
     const newTitle = parseTitle(title);
     const query = this.db
       .updateTable('users_threads')
-      .set({ title: newTitle })
+      .set({ title: newTitle, auto_title: false })
       .where('thread_id', '=', id)
       .where('owner_email', '=', email)
       .returning(THREAD_SUMMARY_COLUMNS);
@@ -235,24 +295,42 @@ export class ThreadService {
   }
 
   /**
-   * Deletes the thread everywhere: its checkpoints, blobs and writes in every namespace (in the
-   * configured schema), its runs and the thread itself, in ONE statement, so a failure part-way
-   * deletes nothing. Returns the rows deleted per table.
+   * Deletes the thread for good: its checkpoints, blobs and writes in every namespace (in the
+   * configured schema), its runs, its turn lease and the thread itself, in ONE statement, so a
+   * failure part-way deletes nothing. Returns the rows deleted per table.
    *
-   * NOT idempotent: if a first attempt committed but its reply was lost, a retry finds nothing and
-   * throws `ThreadNotFoundError`.
+   * Final, across every process on the database: the deletion waits for the thread's writes in
+   * flight and then leaves a marker (for `threads.deletedRetentionDays`) that every later write
+   * checks inside its own statement. A graph still running on the thread gets
+   * `ThreadDeletedError` from its next checkpoint and stores nothing; nobody can record a run on
+   * the id while the marker lasts. The deletion never waits for a running turn, only for a
+   * statement in flight. (`PostgresCheckpointer.deleteThread`, LangGraph's own API, resets a
+   * conversation instead: no marker, the id usable again at once.)
+   *
+   * NOT idempotent: if a first attempt committed but its reply was lost, a retry finds the marker
+   * and throws `ThreadDeletedError`.
    *
    * @throws ThreadNotFoundError no such thread of this user's (nothing is deleted).
+   * @throws ThreadDeletedError the user already deleted it.
    */
   async deleteThread(userEmail: string, threadId: string): Promise<ThreadDeletionCounts> {
     const email = parseUserEmail(userEmail);
     const id = parseThreadId(threadId);
     // Not idempotent: retried only when the statement provably never reached the server.
     const counts = await this.retry.run(
-      () => deleteOwnedThread(this.db, email, id).executeTakeFirstOrThrow(),
+      () =>
+        deleteOwnedThread(this.db, this.schema, {
+          userEmail: email,
+          threadId: id,
+          markerDays: this.deletedRetentionDays,
+        }),
       { idempotent: false, operation: 'threads.deleteThread' },
     );
-    if (counts.users_threads === 0) throw new ThreadNotFoundError(id);
+    if (counts.users_threads === 0) {
+      throw await this.retry.idempotent('threads.deleteThread', () =>
+        this.notWritable(this.db, { threadId: id, userEmail: email }),
+      );
+    }
     return counts;
   }
 }

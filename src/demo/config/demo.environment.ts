@@ -37,6 +37,12 @@ export interface DemoEnvironment {
   PGHOST?: string;
   /** A direct URL for migrations when DATABASE_URL points at a transaction pooler. Default: none. */
   MIGRATION_DATABASE_URL?: string;
+  /**
+   * Longest a turn waits, in milliseconds, for the thread's running turn (one at a time per
+   * thread, across replicas) before answering 409 with `Retry-After`; `0` refuses at once.
+   * 0 to 600,000. Default: the library's `threads.turnWaitMs`, `30000`.
+   */
+  TURN_WAIT_MS?: number;
 }
 
 const NODE_ENVS = ['development', 'production', 'test'] as const;
@@ -44,6 +50,8 @@ const MIN_SECRET_LENGTH = 32;
 /** `JWT_MAX_TTL_SECONDS` when unset: 24 hours. */
 export const DEFAULT_MAX_TOKEN_TTL_SECONDS = 24 * 3600;
 const MAX_TOKEN_TTL_RANGE = { min: 60, max: 30 * 86400 } as const;
+/** Longest `TURN_WAIT_MS`: ten minutes, past any HTTP client's patience. */
+const MAX_TURN_WAIT_MS = 600_000;
 
 /** `ConfigModule.forRoot({ validate })`: returns the typed environment or throws listing every problem. */
 export function validateDemoEnvironment(raw: Record<string, unknown>): DemoEnvironment {
@@ -91,6 +99,16 @@ export function validateDemoEnvironment(raw: Record<string, unknown>): DemoEnvir
   if (healthDetails !== 'true' && healthDetails !== 'false') {
     problems.push(`HEALTH_DETAILS must be true or false, got ${JSON.stringify(healthDetails)}`);
   }
+  const turnWait = text('TURN_WAIT_MS');
+  if (
+    turnWait !== undefined &&
+    (!/^\d{1,6}$/.test(turnWait) || Number(turnWait) > MAX_TURN_WAIT_MS)
+  ) {
+    problems.push(
+      `TURN_WAIT_MS must be an integer of milliseconds from 0 to ${MAX_TURN_WAIT_MS}, got ` +
+        JSON.stringify(turnWait),
+    );
+  }
   if (problems.length > 0) throw new Error(`Invalid environment: ${problems.join('; ')}`);
 
   return {
@@ -106,5 +124,6 @@ export function validateDemoEnvironment(raw: Record<string, unknown>): DemoEnvir
     DATABASE_URL: text('DATABASE_URL'),
     PGHOST: text('PGHOST'),
     MIGRATION_DATABASE_URL: text('MIGRATION_DATABASE_URL'),
+    TURN_WAIT_MS: turnWait === undefined ? undefined : Number(turnWait),
   };
 }

@@ -11,12 +11,17 @@ import {
   InvalidInputError,
   RunConflictError,
   RunNotFoundError,
+  ThreadBusyError,
+  ThreadDeletedError,
   ThreadNotFoundError,
+  TurnLeaseLostError,
   classifyDatabaseError,
 } from '../../checkpointer';
 
 /** `Retry-After` of a 503 that has none yet (readiness down or shutting down, pool exhausted). */
 const RETRY_AFTER_SECONDS = 2;
+/** `Retry-After` of a turn interrupted by another: that turn is running now. */
+const INTERRUPTED_RETRY_AFTER_SECONDS = 1;
 
 /** What the filter needs of Express's response. */
 interface HttpResponse {
@@ -29,12 +34,15 @@ interface HttpResponse {
 interface ApiError {
   readonly status: number;
   readonly body: Record<string, unknown>;
+  /** `Retry-After`, in seconds, when the client should try again. */
+  readonly retryAfterSeconds?: number;
 }
 
 /**
  * Maps the library's typed errors to HTTP: invalid input 400 (naming the field), not found or not
  * yours 404 (the same answer, so nobody learns about other users' threads), run conflict 409,
- * a transient database error after retries or pool exhaustion 503.
+ * a thread busy with another turn (or a turn interrupted by one) 409 with `Retry-After`, a
+ * thread its owner deleted 410, a transient database error after retries or pool exhaustion 503.
  * Anything unexpected is a 500 whose body carries no stack trace and no SQL; it is logged here.
  *
  * Every 503 (the `RetryInterceptor`'s, readiness down or shutting down, ours) carries
@@ -48,6 +56,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<HttpResponse>();
     const answer = this.toApiError(error);
+    if (answer.retryAfterSeconds !== undefined) {
+      response.setHeader('Retry-After', String(answer.retryAfterSeconds));
+    }
     // The RetryInterceptor sets its own, from the retry policy's longest delay.
     if (answer.status === 503 && response.getHeader('Retry-After') === undefined) {
       response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
@@ -83,8 +94,23 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (error instanceof ThreadNotFoundError || error instanceof RunNotFoundError) {
       return answer(HttpStatus.NOT_FOUND, 'Not Found', error.message);
     }
+    if (error instanceof ThreadDeletedError) {
+      return answer(HttpStatus.GONE, 'Gone', error.message);
+    }
     if (error instanceof RunConflictError) {
       return answer(HttpStatus.CONFLICT, 'Conflict', error.message);
+    }
+    if (error instanceof ThreadBusyError) {
+      return {
+        ...answer(HttpStatus.CONFLICT, 'Conflict', error.message),
+        retryAfterSeconds: Math.max(1, Math.ceil(error.retryAfterMs / 1000)),
+      };
+    }
+    if (error instanceof TurnLeaseLostError) {
+      return {
+        ...answer(HttpStatus.CONFLICT, 'Conflict', error.message),
+        retryAfterSeconds: INTERRUPTED_RETRY_AFTER_SECONDS,
+      };
     }
     // Retries spent on a transient error, or no connection free: tell the client to come back.
     if (classifyDatabaseError(error).kind !== 'permanent') {

@@ -19,12 +19,14 @@ export const ChatState = Annotation.Root({
 
 /**
  * What the controllers need from a graph: invoke a turn, read a thread's state. A graph of your
- * own should copy the prompt's `runId` onto its answer, so that a re-sent run is recognized.
+ * own should copy the prompt's `runId` onto its answer, so that a re-sent run is recognized, and
+ * honour `signal` (a compiled LangGraph graph does, and passes it to its nodes): it is aborted
+ * when the turn can no longer be trusted to be the thread's only one (`ThreadTurn.signal`).
  */
 export interface ChatGraph {
   invoke(
     input: { messages: ChatMessage[] },
-    config: { configurable: { thread_id: string } },
+    config: { configurable: { thread_id: string }; signal?: AbortSignal },
   ): Promise<{ messages: ChatMessage[] }>;
   getState(config: { configurable: { thread_id: string } }): Promise<{ values: unknown }>;
 }

@@ -1,8 +1,9 @@
 import { Body, Controller, Param, Put, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Retryable, SentimentService } from '../../checkpointer';
 import { UserEmail } from '../auth/authenticated-user';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
+import { ApiErrorBody } from './thread.api-responses';
 import { RunIdParams, SentimentBody } from './thread.requests';
 
 /** Feedback on answers: only the owner of a run's thread may rate it. */
@@ -15,6 +16,11 @@ export class RunsController {
   constructor(private readonly sentiments: SentimentService) {}
 
   @Put(':runId/sentiment')
+  @ApiOkResponse({ description: 'The run with its rating.' })
+  @ApiNotFoundResponse({
+    type: ApiErrorBody,
+    description: "No run of yours with this id (it may be another user's).",
+  })
   async setSentiment(
     @UserEmail() userEmail: string,
     @Param() { runId }: RunIdParams,

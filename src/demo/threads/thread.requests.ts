@@ -10,7 +10,10 @@ import { THREAD_INPUT_LIMITS } from '../../checkpointer';
  */
 
 export class ThreadIdParams {
-  @ApiProperty({ description: 'The conversation (LangGraph thread) id.', maxLength: 255 })
+  @ApiProperty({
+    description: 'The conversation (LangGraph thread) id, as `POST /threads` returned it.',
+    maxLength: 255,
+  })
   @IsString()
   @Length(1, THREAD_INPUT_LIMITS.threadIdMaxLength)
   threadId: string;
@@ -20,6 +23,18 @@ export class RunIdParams {
   @ApiProperty({ format: 'uuid' })
   @IsUUID()
   runId: string;
+}
+
+export class CreateThreadBody {
+  @ApiPropertyOptional({
+    minLength: 1,
+    maxLength: THREAD_INPUT_LIMITS.titleMaxLength,
+    description: 'Default: none; the first run names the thread after its prompt.',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, THREAD_INPUT_LIMITS.titleMaxLength)
+  title?: string;
 }
 
 export class CreateRunBody {

@@ -12,14 +12,16 @@ import {
   Query,
   UseGuards,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Retryable, SentimentService, ThreadService } from '../../checkpointer';
 import { UserEmail } from '../auth/authenticated-user';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { CHAT_GRAPH, type ChatGraph, type ChatMessage } from '../graph/chat-graph';
 import { ChatTurnService } from './chat-turn.service';
+import { ApiThreadGone, ApiThreadNotFound, ApiTurnErrors } from './thread.api-responses';
 import {
   CreateRunBody,
+  CreateThreadBody,
   ListThreadsQuery,
   RenameThreadBody,
   ThreadIdParams,
@@ -40,8 +42,23 @@ export class ThreadsController {
     @Inject(CHAT_GRAPH) private readonly graph: ChatGraph,
   ) {}
 
-  /** Records the run (creating the thread on its first run), then runs the graph on the thread. */
+  /**
+   * Creates a thread of the user's, with an id the server generates: `thread_id` of the answer is
+   * where its runs go. Untitled until its first run names it, unless a title is given.
+   */
+  @Post()
+  @ApiCreatedResponse({ description: 'The new thread, yours alone, with no run yet.' })
+  async create(@UserEmail() userEmail: string, @Body() { title }: CreateThreadBody) {
+    return toThreadItem(await this.threads.createThread(userEmail, { title }));
+  }
+
+  /**
+   * One turn on the user's thread: waits for the thread's running turn (one at a time, across
+   * every replica), records the run, then runs the graph on the thread.
+   */
   @Post(':threadId/runs')
+  @ApiCreatedResponse({ description: '`{ runId, threadId, reply }`' })
+  @ApiTurnErrors()
   createRun(
     @UserEmail() userEmail: string,
     @Param() { threadId }: ThreadIdParams,
@@ -77,6 +94,8 @@ export class ThreadsController {
 
   /** The thread, its runs with their sentiment, and the messages of its latest checkpoint. */
   @Get(':threadId')
+  @ApiOkResponse({ description: 'The thread, its messages and its runs.' })
+  @ApiThreadNotFound()
   async get(@UserEmail() userEmail: string, @Param() { threadId }: ThreadIdParams) {
     const thread = await this.threads.getThread(userEmail, threadId);
     const state = await this.graph.getState({ configurable: { thread_id: thread.threadId } });
@@ -85,6 +104,8 @@ export class ThreadsController {
   }
 
   @Patch(':threadId')
+  @ApiOkResponse({ description: 'The renamed thread.' })
+  @ApiThreadNotFound()
   async rename(
     @UserEmail() userEmail: string,
     @Param() { threadId }: ThreadIdParams,
@@ -93,9 +114,16 @@ export class ThreadsController {
     return toThreadItem(await this.threads.renameThread(userEmail, threadId, title));
   }
 
-  /** Deletes the thread with its checkpoints and runs, all or nothing: the rows deleted per table. */
+  /**
+   * Deletes the thread with its checkpoints and runs, all or nothing, for good: the rows deleted
+   * per table. A turn still running on it stops at its next checkpoint (its request answers 410);
+   * the id stays unusable, for everyone.
+   */
   @Delete(':threadId')
   @HttpCode(200)
+  @ApiOkResponse({ description: '`{ thread_id, deleted_counts }`: the rows deleted per table.' })
+  @ApiThreadNotFound()
+  @ApiThreadGone()
   async remove(@UserEmail() userEmail: string, @Param() { threadId }: ThreadIdParams) {
     return {
       thread_id: threadId,
@@ -105,6 +133,8 @@ export class ThreadsController {
 
   /** `{ [runId]: boolean }` for the thread's rated runs. */
   @Get(':threadId/sentiments')
+  @ApiOkResponse({ description: '`{ [runId]: boolean }` for the rated runs.' })
+  @ApiThreadNotFound()
   async sentimentsOf(@UserEmail() userEmail: string, @Param() { threadId }: ThreadIdParams) {
     return this.sentiments.getSentiments(userEmail, threadId);
   }

@@ -178,7 +178,11 @@ describeOnRealPostgres('fault injection', () => {
 
   describe('every thread and sentiment operation', () => {
     it('rides out a short refusal: each unit of work retried whole, nothing doubled', async () => {
-      await boot({ retry: { maxAttempts: 30, budgetMs: 10_000 } });
+      // Named ids, created by their first run; createThread is in the outage too.
+      await boot({
+        retry: { maxAttempts: 30, budgetMs: 10_000 },
+        threads: { createOnFirstRun: true },
+      });
       const threads = app!.get(ThreadService);
       const sentiments = app!.get(SentimentService);
       const user = 'ada@example.com';
@@ -192,7 +196,7 @@ describeOnRealPostgres('fault injection', () => {
       const before = policy.retries;
 
       proxy.refuse(300);
-      const [recorded, , , page, count, detail, renamed, , , deleted] = await Promise.all([
+      const [recorded, , , page, count, detail, renamed, , , deleted, created] = await Promise.all([
         threads.recordRun({ userEmail: user, threadId: 'new', prompt: 'created in the outage' }),
         sentiments.setSentiment(user, runId, true),
         sentiments.summarize(user),
@@ -204,6 +208,7 @@ describeOnRealPostgres('fault injection', () => {
         sentiments.getSentiments(user, 'kept'),
         // Not idempotent: retried only while no connection can be had (never sent).
         threads.deleteThread(user, 'doomed'),
+        threads.createThread(user, { title: 'made in the outage' }),
       ]);
 
       expect(policy.retries).toBeGreaterThan(before);
@@ -215,7 +220,8 @@ describeOnRealPostgres('fault injection', () => {
       expect(renamed.title).toBe('Renamed');
       expect(deleted.users_threads).toBe(1);
       // Exactly what one successful attempt of each would leave behind.
-      expect(await threads.countThreads(user)).toBe(2);
+      expect(await threads.countThreads(user)).toBe(3);
+      expect((await threads.getThread(user, created.threadId)).title).toBe('made in the outage');
       expect((await threads.getThread(user, 'new')).runs).toHaveLength(1);
       expect(await sentiments.getSentiments(user, 'kept')).toEqual({ [runId]: true });
       await expect(threads.getThread(user, 'doomed')).rejects.toBeInstanceOf(ThreadNotFoundError);

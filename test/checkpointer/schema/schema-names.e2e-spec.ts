@@ -4,7 +4,6 @@
  * refused at boot with one clear message: more than 63 bytes (PostgreSQL would silently truncate
  * it), a NUL, an empty name, and a double quote (upstream interpolates the name unescaped).
  */
-import { randomUUID } from 'node:crypto';
 import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
 import {
   CheckpointerConfigError,
@@ -44,7 +43,8 @@ describe('schema names', () => {
 
     // A LangGraph graph: put, putWrites and getTuple through upstream's reads and our writes.
     const saver = app.get<BaseCheckpointSaver>(getCheckpointerToken());
-    const threadId = randomUUID();
+    const threads = app.get(ThreadService);
+    const { threadId } = await threads.createThread('ada@example.com');
     const config = { configurable: { thread_id: threadId } };
     const graph = threeStepGraph(saver);
     await graph.invoke({ messages: ['hello'] }, config);
@@ -57,7 +57,6 @@ describe('schema names', () => {
     }
     expect(listed.length).toBeGreaterThan(0);
 
-    const threads = app.get(ThreadService);
     await threads.recordRun({ userEmail: 'ada@example.com', threadId, prompt: 'hello' });
     const page = await threads.listThreads('ada@example.com');
     expect(page.items.map((t) => t.threadId)).toEqual([threadId]);

@@ -17,7 +17,7 @@ import { itOnRealPostgres } from '../../support/real-postgres';
 import { createTestDatabase, type TestDatabase, urlOfDatabase } from '../../support/database';
 
 /** Our own migrations, in the order they run. */
-const OUR_MIGRATIONS = Object.keys(createMigrations()).sort();
+const OUR_MIGRATIONS = Object.keys(createMigrations('public')).sort();
 
 let database: TestDatabase;
 

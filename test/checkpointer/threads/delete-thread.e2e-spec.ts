@@ -5,7 +5,7 @@
  */
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import pg from 'pg';
-import { ThreadNotFoundError } from '../../../src/checkpointer';
+import { ThreadDeletedError, ThreadNotFoundError } from '../../../src/checkpointer';
 import {
   SCHEMA,
   type ThreadsFixture,
@@ -114,7 +114,8 @@ describe('deleteThread', () => {
   it.each(['checkpoint_writes', 'checkpoint_blobs', 'users_threads_runs', 'users_thread_counts'])(
     'is atomic: when deleting from %s fails, nothing at all is deleted',
     async (table) => {
-      await threadWithCheckpoints('atomic');
+      const threadId = `atomic-${table}`;
+      await threadWithCheckpoints(threadId);
       const event = table === 'users_thread_counts' ? 'UPDATE' : 'DELETE';
       await fx.database.query(`
         CREATE FUNCTION ${SCHEMA}.fail_midway() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -124,7 +125,7 @@ describe('deleteThread', () => {
       const before = await snapshotTables(fx.database);
       try {
         // The database's own error, not a typed "not found".
-        await expect(fx.threads.deleteThread(USER, 'atomic')).rejects.toMatchObject({
+        await expect(fx.threads.deleteThread(USER, threadId)).rejects.toMatchObject({
           code: 'P0001',
           message: `injected failure in ${table}`,
         });
@@ -134,7 +135,7 @@ describe('deleteThread', () => {
         await fx.database.query(`DROP FUNCTION ${SCHEMA}.fail_midway() CASCADE`);
       }
       // Once the fault is gone, the same call deletes everything.
-      await expect(fx.threads.deleteThread(USER, 'atomic')).resolves.toMatchObject({
+      await expect(fx.threads.deleteThread(USER, threadId)).resolves.toMatchObject({
         checkpoints: 5,
         users_threads: 1,
       });
@@ -144,7 +145,11 @@ describe('deleteThread', () => {
   it('refuses a thread that does not exist, twice deleted, or known only to the saver', async () => {
     await fx.threads.recordRun({ userEmail: USER, threadId: 'once', prompt: 'p' });
     await fx.threads.deleteThread(USER, 'once');
-    await expect(fx.threads.deleteThread(USER, 'once')).rejects.toBeInstanceOf(ThreadNotFoundError);
+    // Its owner is told it is gone; anyone else learns nothing (as for any thread not theirs).
+    await expect(fx.threads.deleteThread(USER, 'once')).rejects.toBeInstanceOf(ThreadDeletedError);
+    await expect(fx.threads.deleteThread('other@example.com', 'once')).rejects.toBeInstanceOf(
+      ThreadNotFoundError,
+    );
     await expect(fx.threads.deleteThread(USER, 'never')).rejects.toBeInstanceOf(
       ThreadNotFoundError,
     );
@@ -157,7 +162,7 @@ describe('deleteThread', () => {
     expect((await checkpointRows(fx.database, 'saver-only')).checkpoints).toBe(2);
   });
 
-  it('two concurrent deletes of one thread: one deletes, the other finds nothing', async () => {
+  it('two concurrent deletes of one thread: one deletes, the other finds it deleted', async () => {
     await threadWithCheckpoints('twice');
     const results = await Promise.allSettled([
       fx.threads.deleteThread(USER, 'twice'),
@@ -168,16 +173,32 @@ describe('deleteThread', () => {
     expect(fulfilled).toHaveLength(1);
     expect(fulfilled[0].value).toMatchObject({ checkpoints: 5, users_threads: 1 });
     expect(rejected).toHaveLength(1);
-    expect(rejected[0].reason).toBeInstanceOf(ThreadNotFoundError);
+    expect(rejected[0].reason).toBeInstanceOf(ThreadDeletedError);
     await expect(fx.threads.countThreads(USER)).resolves.toBe(0);
   });
 
-  it('a deleted thread id can start a new thread', async () => {
+  it('a deleted thread id is unusable while its marker lasts, by its owner and by anyone else', async () => {
     await fx.threads.recordRun({ userEmail: USER, threadId: 'reborn', prompt: 'first life' });
     await fx.threads.deleteThread(USER, 'reborn');
-    await fx.threads.recordRun({ userEmail: USER, threadId: 'reborn', prompt: 'second life' });
+    const before = await snapshotTables(fx.database);
+    await expect(
+      fx.threads.recordRun({ userEmail: USER, threadId: 'reborn', prompt: 'second life' }),
+    ).rejects.toBeInstanceOf(ThreadDeletedError);
+    await expect(
+      fx.threads.recordRun({ userEmail: 'squatter@example.com', threadId: 'reborn', prompt: 'x' }),
+    ).rejects.toBeInstanceOf(ThreadNotFoundError);
+    expect(await snapshotTables(fx.database)).toEqual(before);
+  });
 
-    const thread = await fx.threads.getThread(USER, 'reborn');
+  it('once the marker expires, the id may start a new thread', async () => {
+    await fx.threads.recordRun({ userEmail: USER, threadId: 'expired', prompt: 'first life' });
+    await fx.threads.deleteThread(USER, 'expired');
+    await fx.database.query(
+      `UPDATE ${SCHEMA}.users_threads_deleted SET expires_at = now() - interval '1 second' WHERE thread_id = 'expired'`,
+    );
+    await fx.threads.recordRun({ userEmail: USER, threadId: 'expired', prompt: 'second life' });
+
+    const thread = await fx.threads.getThread(USER, 'expired');
     expect(thread).toMatchObject({ title: 'second life', runCount: 1 });
     expect(thread.runs).toHaveLength(1);
     await expect(fx.threads.countThreads(USER)).resolves.toBe(1);

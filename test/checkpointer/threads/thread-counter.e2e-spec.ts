@@ -3,7 +3,7 @@
  * concurrent creations (of new and of the same threads), runs on existing threads, deletions, and
  * deletions racing with runs on the same thread.
  */
-import { ThreadNotFoundError } from '../../../src/checkpointer';
+import { ThreadDeletedError, ThreadNotFoundError } from '../../../src/checkpointer';
 import { describeOnRealPostgres } from '../../support/real-postgres';
 import {
   type ThreadsFixture,
@@ -16,13 +16,17 @@ let fx: ThreadsFixture;
 
 const USERS = ['a@example.com', 'b@example.com', 'c@example.com'];
 
-/** Runs every operation at once; only "not found" (a lost race to delete) is an expected failure. */
+/**
+ * Runs every operation at once; the only expected failures are the lost races: "not found" (never
+ * created) and "deleted" (a second delete, or a run arriving after the delete).
+ */
 async function allAtOnce(operations: (() => Promise<unknown>)[]): Promise<void> {
   const results = await Promise.allSettled(operations.map((operation) => operation()));
   for (const result of results) {
-    if (result.status === 'rejected' && !(result.reason instanceof ThreadNotFoundError)) {
-      throw result.reason;
-    }
+    const lostRace =
+      result.status === 'rejected' &&
+      (result.reason instanceof ThreadNotFoundError || result.reason instanceof ThreadDeletedError);
+    if (result.status === 'rejected' && !lostRace) throw result.reason;
   }
 }
 

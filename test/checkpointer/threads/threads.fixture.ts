@@ -32,6 +32,10 @@ export interface ThreadsFixture {
 /**
  * Creates a database and boots the module on it. `options` override the defaults; as a function
  * they can use the new database (e.g. to connect through a proxy).
+ *
+ * These specs name their threads (`thread-1`, ...), so the fixture opts in to
+ * `threads.createOnFirstRun`; the default (threads created by `createThread` only) has its own
+ * spec, `create-thread.e2e-spec.ts`.
  */
 export async function startThreadsFixture(
   prefix: string,
@@ -41,7 +45,12 @@ export async function startThreadsFixture(
 ): Promise<ThreadsFixture> {
   const database = await createTestDatabase(prefix);
   const extra = typeof options === 'function' ? options(database) : options;
-  const app = await bootCheckpointer({ connectionString: database.url, schema: SCHEMA, ...extra });
+  const app = await bootCheckpointer({
+    connectionString: database.url,
+    schema: SCHEMA,
+    ...extra,
+    threads: { createOnFirstRun: true, ...extra.threads },
+  });
   return {
     database,
     app,
