@@ -169,17 +169,24 @@ export function optionalString(): OptionRule<string | undefined, undefined> {
   );
 }
 
-/** A string of 1-`maxLength` characters; `generate()` makes one when absent (no fixed default). */
+/**
+ * A string of 1-`maxBytes` bytes of UTF-8 (PostgreSQL limits names in bytes and truncates past
+ * them); `generate()` makes one when absent (no fixed default).
+ */
 export function generatedString(options: {
-  readonly maxLength: number;
+  readonly maxBytes: number;
   readonly generate: () => string;
 }): OptionRule<string, undefined> {
   return rule(undefined, options.generate, (path, value, problems) => {
-    if (typeof value === 'string' && value.length > 0 && value.length <= options.maxLength) {
+    if (
+      typeof value === 'string' &&
+      value.length > 0 &&
+      Buffer.byteLength(value, 'utf8') <= options.maxBytes
+    ) {
       return value;
     }
     problems.push(
-      `${path} must be a string of 1-${options.maxLength} characters, got ${describe(value)}`,
+      `${path} must be a string of 1-${options.maxBytes} bytes (UTF-8), got ${describe(value)}`,
     );
     return options.generate();
   });

@@ -79,7 +79,7 @@ describe('resolveCheckpointerOptions', () => {
       'pool.acquireTimeoutMs must be an integer >= 1, got 0',
       'connection.connectTimeoutMs must be an integer >= 1, got 1.5',
       'connection.keepAlive must be true or false, got "yes"',
-      `connection.applicationName must be a string of 1-63 characters, got "${'x'.repeat(40)}…"`,
+      `connection.applicationName must be a string of 1-63 bytes (UTF-8), got "${'x'.repeat(40)}…"`,
       "migrations must be one of 'run', 'verify', 'skip', got \"sometimes\"",
       'retryAttempts must be an integer >= 0, got -1',
       "fallback must be one of 'none', 'memory', got \"sqlite\"",
@@ -114,6 +114,20 @@ describe('resolveCheckpointerOptions', () => {
       'unknown option "shema"',
       'unknown option "pool.maxx"',
     ]);
+  });
+
+  it('counts application_name in bytes, as PostgreSQL truncates it', () => {
+    // 32 two-byte letters: 32 characters, 64 bytes; the server would keep 63 of them.
+    expect(
+      problemsOf({ connectionString: URL, connection: { applicationName: 'é'.repeat(32) } }),
+    ).toEqual([
+      `connection.applicationName must be a string of 1-63 bytes (UTF-8), got "${'é'.repeat(32)}"`,
+    ]);
+    const fits = resolveCheckpointerOptions({
+      connectionString: URL,
+      connection: { applicationName: 'é'.repeat(31) },
+    });
+    expect(fits.connection.applicationName).toBe('é'.repeat(31));
   });
 
   it('checks pool.min against pool.max', () => {

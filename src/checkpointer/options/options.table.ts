@@ -29,7 +29,7 @@ import {
  * the rows is the order problems are reported in.
  */
 
-/** PostgreSQL truncates longer `application_name` values (NAMEDATALEN - 1). */
+/** PostgreSQL truncates longer `application_name` values, in bytes (NAMEDATALEN - 1). */
 const MAX_APPLICATION_NAME = 63;
 
 const POOL = {
@@ -47,7 +47,7 @@ const CONNECTION = {
   statementTimeoutMs: integer({ min: 0 }),
   idleInTransactionSessionTimeoutMs: integer({ min: 0 }),
   applicationName: generatedString({
-    maxLength: MAX_APPLICATION_NAME,
+    maxBytes: MAX_APPLICATION_NAME,
     generate: defaultApplicationName,
   }),
 } satisfies RulesOf<CheckpointerConnectionSettings>;
