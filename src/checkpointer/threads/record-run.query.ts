@@ -89,7 +89,7 @@ export function insertRunOnOwnedThread(db: Db, schema: string, run: RunToRecord)
  *    exists, bumps its activity and run count, but only if this user owns it. The ownership test
  *    is the `DO UPDATE ... WHERE` of the same statement: a second request creating the same new
  *    thread waits for the first and then counts as its second run, instead of failing.
- * 4. `counted`: only if the thread was created (its first run), adds one to the owner's counter.
+ * 4. `counted`: only if the statement created the thread, adds one to the owner's counter.
  *
  * Outcomes: `writable` false = deleted (nothing written); a `run_id` with `owned_thread` =
  * recorded; a `run_id` with `owned_thread` NULL = the thread is someone else's (the caller must
@@ -153,7 +153,12 @@ export function insertRunCreatingThread(db: Db, schema: string, run: RunToRecord
             }))
             .where((eb) => eb('users_threads.owner_email', '=', eb.ref('excluded.owner_email'))),
         )
-        .returning(['thread_id', 'run_count']),
+        // xmax = 0 only on a row this statement inserted: an update (even of a thread created by
+        // createThread, whose first run makes run_count 1) must not count the thread again.
+        .returning((eb) => [
+          'thread_id',
+          sql<boolean>`${eb.ref('xmax' as never)} = 0`.as('created'),
+        ]),
     )
     .with('counted', (db) =>
       db
@@ -163,7 +168,7 @@ export function insertRunCreatingThread(db: Db, schema: string, run: RunToRecord
           eb
             .selectFrom('thread')
             .select((eb) => [eb.val(run.userEmail).as('owner_email'), eb.lit(1).as('thread_count')])
-            .where('thread.run_count', '=', 1),
+            .where('thread.created', '=', true),
         )
         .onConflict((conflict) =>
           conflict.column('owner_email').doUpdateSet((eb) => ({

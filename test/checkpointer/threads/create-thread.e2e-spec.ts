@@ -114,3 +114,21 @@ describe('recordRun without threads.createOnFirstRun (the default)', () => {
     await expect(threads.getThread(BOB, threadId)).resolves.toMatchObject({ runCount: 1 });
   });
 });
+
+describe('with threads.createOnFirstRun', () => {
+  it('a thread made by createThread is counted once, its first run included', async () => {
+    const app = await fixture.boot({ threads: { createOnFirstRun: true } });
+    const service = app.get(ThreadService);
+    const user = 'counted@example.com';
+    const { threadId } = await service.createThread(user);
+    await service.recordRun({ userEmail: user, threadId, prompt: 'first' });
+    await service.recordRun({ userEmail: user, threadId, prompt: 'second' });
+    await service.recordRun({ userEmail: user, threadId: 'named-by-its-run', prompt: 'x' });
+    await expect(service.countThreads(user)).resolves.toBe(2);
+    const { rows } = await fixture.database.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM agents.users_threads WHERE owner_email = $1`,
+      [user],
+    );
+    expect(rows[0].n).toBe(2);
+  });
+});
