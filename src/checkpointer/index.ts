@@ -49,6 +49,7 @@ export {
   type ThreadTurnStats,
 } from './threads/thread-turns';
 export { ThreadDeletedError } from './saver/thread-deleted.error';
+export { StaleCheckpointError } from './saver/stale-checkpoint.error';
 export { SentimentService } from './threads/sentiment.service';
 export {
   InvalidInputError,

@@ -40,6 +40,11 @@ export interface CheckpointerMetricsSnapshot {
   /** Saver writes refused because their thread had been deleted (`ThreadDeletedError`). */
   readonly deletedThreadWrites: number;
   /**
+   * Checkpoints refused because they built on state pruned or reset after their graph read it
+   * (`StaleCheckpointError`).
+   */
+  readonly staleCheckpointWrites: number;
+  /**
    * Migration versions as last read (at most 10 s old while someone asks), or `null` before the
    * first read completes.
    */
@@ -105,6 +110,8 @@ export class CheckpointerMetrics {
       turns: this.turns.stats(),
       deletedThreadWrites:
         this.saver instanceof PostgresCheckpointer ? this.saver.refusedWrites : 0,
+      staleCheckpointWrites:
+        this.saver instanceof PostgresCheckpointer ? this.saver.staleWrites : 0,
       schema:
         latest === undefined
           ? null
