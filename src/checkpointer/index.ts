@@ -11,11 +11,13 @@ export {
   type CheckpointerConnectionSettings,
   type CheckpointerModuleOptions,
   type CheckpointerPoolOptions,
+  type CheckpointerRetentionOptions,
   type CheckpointerRetryOptions,
   type CheckpointerThreadsOptions,
   type FallbackMode,
   type MigrationsMode,
   type ResolvedCheckpointerOptions,
+  type ResolvedRetentionOptions,
 } from './options/checkpointer.options';
 export { resolveCheckpointerOptions } from './options/options.resolver';
 export { checkpointerOptionsFromEnv } from './options/options-from-env';
@@ -61,6 +63,7 @@ export {
 export { UNTITLED_THREAD, titleFromPrompt } from './threads/thread-title';
 export { THREAD_INPUT_LIMITS } from './threads/thread-input';
 export type {
+  CopyThreadOptions,
   CreateThreadOptions,
   ListThreadsOptions,
   ListThreadsPageOptions,
@@ -75,6 +78,16 @@ export type {
   ThreadRun,
   ThreadSummary,
 } from './threads/thread.models';
+export { RetentionService } from './retention/retention.service';
+export type {
+  CheckpointTableCounts,
+  PruneOptions,
+  RetentionCounts,
+  RetentionStats,
+  SweepOptions,
+  SweepResult,
+  SweepStatus,
+} from './retention/retention.models';
 export {
   CheckpointerMetrics,
   type CheckpointerMetricsSnapshot,
