@@ -14,7 +14,7 @@ type Db = Kysely<CheckpointerDatabase>;
 
 /** `now()` minus `days`, on the database's clock (every replica compares on the same clock). */
 function daysAgo(days: number): RawBuilder<Date> {
-  return sql<Date>`now() - make_interval(days => ${days}::int)`;
+  return sql<Date>`(now() - make_interval(days => ${days}::int))`;
 }
 
 /** A cutoff as checkpoints' `ts` text (see `retention.functions.ts`), or NULL for none. */

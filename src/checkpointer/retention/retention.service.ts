@@ -138,7 +138,7 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
       );
     }
     const dryRun = options.dryRun === true;
-    const counts = await this.track((signal) =>
+    const counts = await this.track(({ signal }) =>
       pruneThread(this.context, id, { keep, maxAgeDays: undefined }, { dryRun, signal }),
     );
     if (!dryRun) this.deleted = addCounts(this.deleted, counts);
@@ -198,7 +198,7 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
 
   private async tick(): Promise<void> {
     try {
-      if (this.running.size === 0) await this.runSweep(false, true);
+      if (this.running.size === 0 && !this.stopped) await this.runSweep(false, true);
     } catch (error) {
       // Counted and logged by runSweep; the next tick tries again.
       void error;
@@ -208,12 +208,10 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
   }
 
   /** Runs `work` with a stop signal that shutdown aborts, registered while it runs. */
-  private async track<T>(
-    work: (signal: AbortSignal) => Promise<T>,
-    controller = new AbortController(),
-  ): Promise<T> {
+  private async track<T>(work: (controller: AbortController) => Promise<T>): Promise<T> {
     if (this.stopped) throw new RetentionStopped('the application is shutting down');
-    const run = work(controller.signal);
+    const controller = new AbortController();
+    const run = work(controller);
     this.running.set(run, controller);
     try {
       return await run;
@@ -222,7 +220,16 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
     }
   }
 
-  private async runSweep(dryRun: boolean, scheduled: boolean): Promise<SweepResult> {
+  /** A sweep, registered whole (lease given back included) so that shutdown waits for it. */
+  private runSweep(dryRun: boolean, scheduled: boolean): Promise<SweepResult> {
+    return this.track((controller) => this.sweepUnderLease(dryRun, scheduled, controller));
+  }
+
+  private async sweepUnderLease(
+    dryRun: boolean,
+    scheduled: boolean,
+    controller: AbortController,
+  ): Promise<SweepResult> {
     const startedAt = new Date();
     const started = performance.now();
     const holder = randomUUID();
@@ -247,14 +254,10 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
         this.logger.debug('retention: sweep skipped, another one holds the sweeper lease');
         return result;
       }
-      const controller = new AbortController();
       const renewal = dryRun ? undefined : this.keepLease(holder, controller);
       let status: SweepStatus = 'completed';
       try {
-        await this.track(
-          (signal) => sweepOnce(this.context, { dryRun, signal }, progress),
-          controller,
-        );
+        await sweepOnce(this.context, { dryRun, signal: controller.signal }, progress);
       } catch (error) {
         if (!(error instanceof RetentionStopped)) throw error;
         status = 'stopped';
