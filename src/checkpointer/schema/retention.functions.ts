@@ -137,11 +137,11 @@ $fn$`,
       signature: `${s}.checkpointer_prune_thread(text, integer, timestamptz, integer, boolean)`,
       // One prune step of one thread, under its EXCLUSIVE lock (none for a dry run, which
       // changes nothing): deletes the oldest p_limit (NULL: all) checkpoints that
-      // checkpointer_retained_checkpoints does not keep, their writes, and every blob of the
-      // thread that no remaining checkpoint references through its channel_versions. It keeps
-      // the __pregel_tasks writes of the parent of a remaining pre-v4 checkpoint (upstream reads
-      // them as that checkpoint's pending sends). `remaining`: prunable checkpoints left for a
-      // next step.
+      // checkpointer_retained_checkpoints does not keep, their writes (and late writes of
+      // checkpoints pruned before), and every blob of the thread that no remaining checkpoint
+      // references through its channel_versions. It keeps the __pregel_tasks writes of the
+      // parent of a remaining pre-v4 checkpoint (upstream reads them as that checkpoint's
+      // pending sends). `remaining`: prunable checkpoints left for a next step.
       create: `CREATE FUNCTION ${s}.checkpointer_prune_thread(
   p_thread_id text, p_keep integer, p_before timestamptz, p_limit integer, p_dry_run boolean
 ) RETURNS TABLE (
@@ -179,11 +179,32 @@ AS $fn$
       SELECT FROM referenced r
       WHERE r.checkpoint_ns = b.checkpoint_ns AND r.channel = b.channel AND r.version = b.version
     )
+  ), latest AS (
+    SELECT c.checkpoint_ns, max(c.checkpoint_id) AS checkpoint_id FROM ${s}.checkpoints c
+    WHERE c.thread_id = p_thread_id GROUP BY c.checkpoint_ns
   ), doomed_writes AS (
     SELECT w.checkpoint_ns, w.checkpoint_id, w.task_id, w.idx
     FROM ${s}.checkpoint_writes w
-    JOIN doomed d ON d.checkpoint_ns = w.checkpoint_ns AND d.checkpoint_id = w.checkpoint_id
     WHERE w.thread_id = p_thread_id
+      AND (
+        EXISTS (
+          SELECT FROM doomed d
+          WHERE d.checkpoint_ns = w.checkpoint_ns AND d.checkpoint_id = w.checkpoint_id
+        )
+        -- A late write of a checkpoint already pruned (LangGraph may still be sending a step's
+        -- writes when the next checkpoint is stored): older than its namespace's latest
+        -- checkpoint, it can never be read. Writes of a checkpoint not stored YET are newer.
+        OR (
+          NOT EXISTS (
+            SELECT FROM ${s}.checkpoints c
+            WHERE c.thread_id = p_thread_id AND c.checkpoint_ns = w.checkpoint_ns
+              AND c.checkpoint_id = w.checkpoint_id
+          )
+          AND w.checkpoint_id < (
+            SELECT l.checkpoint_id FROM latest l WHERE l.checkpoint_ns = w.checkpoint_ns
+          )
+        )
+      )
       AND NOT (w.channel = '__pregel_tasks'
                AND w.checkpoint_id IN (SELECT lp.checkpoint_id FROM legacy_parents lp))
   ), deleted_checkpoints AS (
