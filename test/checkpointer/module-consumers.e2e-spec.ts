@@ -39,6 +39,7 @@ import {
   PoolManager,
   PostgresCheckpointer,
   type ResolvedCheckpointerOptions,
+  RetentionService,
   RetryInterceptor,
   RetryPolicy,
   Retryable,
@@ -71,6 +72,7 @@ class EveryProvider {
     readonly health: CheckpointerHealthIndicator,
     readonly threads: ThreadService,
     readonly sentiments: SentimentService,
+    readonly retention: RetentionService,
     readonly metrics: CheckpointerMetrics,
   ) {}
 }
@@ -260,13 +262,14 @@ describe.each(Object.entries(REGISTRATIONS))('CheckpointerModule.%s', (_, regist
         expect((await every.health.isHealthy('checkpointer')).checkpointer.status).toBe('up');
 
         const userEmail = 'consumer@example.com';
-        const { runId } = await every.threads.recordRun({
-          userEmail,
-          threadId: randomUUID(),
-          prompt: 'hello',
-        });
+        const { threadId } = await every.threads.createThread(userEmail);
+        const { runId } = await every.threads.recordRun({ userEmail, threadId, prompt: 'hello' });
         await expect(every.sentiments.setSentiment(userEmail, runId, true)).resolves.toMatchObject({
           runId,
+        });
+        await expect(every.retention.sweep({ dryRun: true })).resolves.toMatchObject({
+          status: 'completed',
+          dryRun: true,
         });
         expect(every.metrics.snapshot().saver).toBe('postgres');
         expect(app.get(CheckpointerModule).metrics().saver).toBe('postgres');
