@@ -2,6 +2,7 @@ import type { Scenario } from '../harness/scenario';
 import { boot } from './boot';
 import { deleteThread } from './delete-thread';
 import { listing } from './listing';
+import { retention } from './retention';
 import { saverOperations } from './saver-operations';
 import { throughput } from './throughput';
 
@@ -12,4 +13,5 @@ export const SCENARIOS: readonly Scenario[] = [
   listing,
   deleteThread,
   boot,
+  retention,
 ];

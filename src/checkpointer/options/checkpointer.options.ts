@@ -145,9 +145,12 @@ export interface CheckpointerRetentionOptions {
    * otherwise at least `1_000`. Default: `3_600_000` (hourly).
    */
   intervalMs?: number;
-  /** Threads looked at per batch, and the most checkpoints one statement deletes. Default: `500`. */
+  /**
+   * The work between two pauses: a sweep or prune pauses after deleting this many checkpoints
+   * (one statement never deletes more) or reading this many threads. Default: `500`.
+   */
   batchSize?: number;
-  /** Pause between two batches (and two steps of a long prune), to leave the database room. Default: `100`. */
+  /** The pause between two batches, which leaves the database room for the application. Default: `100`. */
   batchPauseMs?: number;
   /**
    * Lease of the sweeping replica, renewed every third of it while it sweeps; a replica that dies

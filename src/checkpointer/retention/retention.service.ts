@@ -28,6 +28,7 @@ import {
   addCounts,
 } from './retention.models';
 import {
+  Pacer,
   RetentionStopped,
   type SweepContext,
   noProgress,
@@ -138,8 +139,14 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
       );
     }
     const dryRun = options.dryRun === true;
+    const { batchSize, batchPauseMs } = this.settings;
     const counts = await this.track(({ signal }) =>
-      pruneThread(this.context, id, { keep, maxAgeDays: undefined }, { dryRun, signal }),
+      pruneThread(
+        this.context,
+        id,
+        { keep, maxAgeDays: undefined },
+        { dryRun, signal, pacer: new Pacer(batchSize, batchPauseMs, signal) },
+      ),
     );
     if (!dryRun) this.deleted = addCounts(this.deleted, counts);
     this.logger.log(

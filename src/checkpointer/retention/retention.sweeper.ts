@@ -63,22 +63,50 @@ function stopIfAborted(signal: AbortSignal): void {
 }
 
 /**
+ * Work in bounded batches: `spend(rows)` after each statement, and once a batch's worth
+ * (`retention.batchSize` checkpoints or threads) is done, a pause of `retention.batchPauseMs`.
+ * The duty cycle is what leaves the database room for the application's own queries.
+ */
+export class Pacer {
+  private spent = 0;
+
+  constructor(
+    private readonly batchSize: number,
+    private readonly pauseMs: number,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  async spend(units: number): Promise<void> {
+    this.spent += units;
+    if (this.spent < this.batchSize) {
+      stopIfAborted(this.signal);
+      return;
+    }
+    this.spent = 0;
+    await pause(this.pauseMs, this.signal);
+  }
+}
+
+/**
  * Prunes one thread in steps of at most `batchSize` checkpoints, each step one statement (one
- * transaction, under the thread's EXCLUSIVE lock, deciding again what to keep), pausing
- * `batchPauseMs` between steps so a huge history never holds the thread's writers for long. A dry
- * run is one statement, with no lock and no limit.
+ * transaction, under the thread's EXCLUSIVE lock, deciding again what to keep), paced by `pacer`
+ * between steps so a huge history never holds the thread's writers, nor the database, for long
+ * (the caller paces after the last step). A dry run is one statement, with no lock and no limit.
  */
 export async function pruneThread(
   context: SweepContext,
   threadId: string,
   policy: PrunePolicy,
-  { dryRun, signal }: { readonly dryRun: boolean; readonly signal: AbortSignal },
+  {
+    dryRun,
+    signal,
+    pacer,
+  }: { readonly dryRun: boolean; readonly signal: AbortSignal; readonly pacer: Pacer },
   onStep: (counts: CheckpointTableCounts) => void = () => undefined,
 ): Promise<CheckpointTableCounts> {
   const { db, schema, retry, settings } = context;
   let total = { checkpoints: 0, checkpoint_blobs: 0, checkpoint_writes: 0 };
-  for (let first = true; ; first = false) {
-    if (!first) await pause(settings.batchPauseMs, signal);
+  for (;;) {
     stopIfAborted(signal);
     const step = await retry.idempotent('retention.prune', () =>
       pruneThreadStep(db, schema, threadId, {
@@ -101,11 +129,12 @@ export async function pruneThread(
     };
     // A step that deleted nothing ends it too: a writer may keep the count above the limit.
     if (dryRun || step.remaining === 0 || step.checkpoints === 0) return total;
+    await pacer.spend(step.checkpoints);
   }
 }
 
 /**
- * One sweep, in bounded batches with pauses: expired deletion markers and turn leases; threads of
+ * One sweep, in bounded batches with pauses (`Pacer`): expired deletion markers and turn leases; threads of
  * `ThreadService` inactive past `threadInactiveDays`; then every thread of the checkpoint tables,
  * pruned by `keepLatestCheckpoints` / `checkpointMaxAgeDays`, or deleted when it is a bare
  * checkpoint thread inactive past `threadInactiveDays`. Each deletion is its own statement under
@@ -117,6 +146,7 @@ export async function sweepOnce(
   progress: SweepProgress,
 ): Promise<void> {
   const { db, schema, retry, settings } = context;
+  const pacer = new Pacer(settings.batchSize, settings.batchPauseMs, signal);
   const add = (counts: Partial<RetentionCounts>) => {
     progress.rows = addCounts(progress.rows, counts);
   };
@@ -125,13 +155,13 @@ export async function sweepOnce(
     ['users_threads_deleted', purgeExpiredMarkers],
     ['users_thread_turns', purgeExpiredTurnLeases],
   ] as const) {
-    for (let first = true; ; first = false) {
-      if (!first) await pause(settings.batchPauseMs, signal);
+    for (;;) {
       stopIfAborted(signal);
       const n = await retry.idempotent(`retention.${table}`, () =>
         purge(db, schema, settings.batchSize, dryRun),
       );
       add({ [table]: n });
+      await pacer.spend(n);
       if (dryRun || n < settings.batchSize) break;
     }
   }
@@ -146,6 +176,7 @@ export async function sweepOnce(
     );
     if ((counts.checkpoints ?? 0) + (counts.users_threads ?? 0) === 0) return false;
     add(counts);
+    await pacer.spend(Math.max(1, counts.checkpoints ?? 0));
     progress.expired += 1;
     if (dryRun) expired.add(threadId);
     return true;
@@ -154,13 +185,13 @@ export async function sweepOnce(
   const inactiveDays = settings.threadInactiveDays;
   if (inactiveDays !== undefined) {
     let after: InactiveCursor | undefined;
-    for (let first = true; ; first = false) {
-      if (!first) await pause(settings.batchPauseMs, signal);
+    for (;;) {
       stopIfAborted(signal);
       const page = await retry.idempotent('retention.inactiveThreads', () =>
         inactiveThreads(db, { after, limit: settings.batchSize }, inactiveDays).execute(),
       );
       for (const thread of page) await expire(thread.thread_id, inactiveDays);
+      await pacer.spend(page.length);
       const last = page.at(-1);
       if (last === undefined || page.length < settings.batchSize) break;
       after = { lastRunAt: last.last_run_at, threadId: last.thread_id };
@@ -175,8 +206,7 @@ export async function sweepOnce(
     return;
   }
   let after: string | undefined;
-  for (let first = true; ; first = false) {
-    if (!first) await pause(settings.batchPauseMs, signal);
+  for (;;) {
     stopIfAborted(signal);
     const page = await retry.idempotent('retention.checkpointThreads', () =>
       checkpointThreads(
@@ -191,9 +221,17 @@ export async function sweepOnce(
       const bareAndInactive = !thread.known && thread.inactive && inactiveDays !== undefined;
       if (bareAndInactive && (await expire(thread.thread_id, inactiveDays))) continue;
       if (!thread.prunable) continue;
-      const counts = await pruneThread(context, thread.thread_id, policy, { dryRun, signal }, add);
+      const counts = await pruneThread(
+        context,
+        thread.thread_id,
+        policy,
+        { dryRun, signal, pacer },
+        add,
+      );
       if (counts.checkpoints > 0) progress.pruned += 1;
+      await pacer.spend(counts.checkpoints);
     }
+    await pacer.spend(page.length);
     const last = page.at(-1);
     if (last === undefined || page.length < settings.batchSize) break;
     after = last.thread_id;

@@ -92,9 +92,12 @@ $fn$`,
       create: `CREATE FUNCTION ${s}.checkpointer_retained_checkpoints(
   p_thread_id text, p_keep integer, p_before timestamptz
 ) RETURNS TABLE (checkpoint_ns text, checkpoint_id text)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 ${LOCKED}
 AS $fn$
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY
   WITH RECURSIVE cps AS (
     SELECT c.checkpoint_ns AS ns, c.checkpoint_id AS id, c.parent_checkpoint_id AS parent_id,
            c.checkpoint -> 'channel_versions' AS versions,
@@ -128,9 +131,10 @@ AS $fn$
         AND b.version = c.versions ->> w.channel AND b.type <> 'empty'
     )
   )
-  SELECT ns, id FROM kept
+  SELECT kept.ns, kept.id FROM kept
   UNION
   SELECT c.ns, c.id FROM walk w JOIN cps c ON c.ns = w.ns AND c.id = w.id;
+END
 $fn$`,
     },
     {
@@ -147,10 +151,16 @@ $fn$`,
 ) RETURNS TABLE (
   checkpoints integer, checkpoint_blobs integer, checkpoint_writes integer, remaining integer
 )
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 ${LOCKED}
 AS $fn$
-  SELECT ${exclusive('p_thread_id')} WHERE NOT p_dry_run;
+#variable_conflict use_column
+BEGIN
+  IF NOT p_dry_run THEN
+    PERFORM ${exclusive('p_thread_id')};
+  END IF;
+  -- A fresh snapshot, taken after the lock was granted: every write committed before is seen.
+  RETURN QUERY
   WITH retained AS (
     SELECT * FROM ${s}.checkpointer_retained_checkpoints(p_thread_id, p_keep, p_before)
   ), candidates AS (
@@ -231,6 +241,7 @@ AS $fn$
     (CASE WHEN p_dry_run THEN (SELECT count(*) FROM doomed_writes)
           ELSE (SELECT count(*) FROM deleted_writes) END)::int,
     ((SELECT count(*) FROM candidates) - (SELECT count(*) FROM doomed))::int;
+END
 $fn$`,
     },
     {

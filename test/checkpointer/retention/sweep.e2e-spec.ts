@@ -274,7 +274,7 @@ function sweepLog(into: [number, number][]): LoggerService {
 
 describeOnRealPostgres('one sweeper for the whole cluster', () => {
   it('two replicas sweeping at once: one sweeps, the other is told it was skipped', async () => {
-    const slow = { keepLatestCheckpoints: 1, batchSize: 1, batchPauseMs: 150 };
+    const slow = { keepLatestCheckpoints: 1, batchSize: 1, batchPauseMs: 50 };
     const a = await boot(slow);
     const b = await boot(slow);
     for (const id of ['r1', 'r2', 'r3', 'r4']) await converse(a.saver, id, 2);
@@ -321,28 +321,27 @@ describeOnRealPostgres('one sweeper for the whole cluster', () => {
   });
 
   it('shutdown mid-sweep stops it at once, its work whole, the lease given back', async () => {
-    // Batches of 7 threads (and prune steps of 7 checkpoints: one step per thread of 5 here).
+    // Batches of 20 checkpoints: the sweep pauses after the first 5 threads (4 deleted each).
     const { app, retention, saver } = await boot({
       keepLatestCheckpoints: 1,
-      batchSize: 7,
+      batchSize: 20,
       batchPauseMs: 30_000,
     });
     const ids = Array.from({ length: 9 }, (_, i) => `x${i + 1}`);
     for (const id of ids) await converse(saver, id, 1);
     let result: SweepResult | undefined;
     const sweeping = retention.sweep().then((r) => (result = r));
-    // The first batch is pruned, then the sweep pauses 30 s before the next one.
     await eventually(
       'the first batch is pruned',
       10_000,
-      async () => (await checkpointsOf('x7')) === 1,
+      async () => (await checkpointsOf('x5')) === 1,
     );
     const closing = performance.now();
     await fixture.close(app);
     expect(performance.now() - closing).toBeLessThan(5_000);
     await sweeping;
-    expect(result).toMatchObject({ status: 'stopped', threads: { pruned: 7 } });
-    expect(await checkpointsOf('x8')).toBe(5);
+    expect(result).toMatchObject({ status: 'stopped', threads: { pruned: 5 } });
+    expect(await checkpointsOf('x6')).toBe(5);
     expect(
       await count(
         `SELECT count(*)::int AS n FROM ${SCHEMA}.checkpointer_leases WHERE expires_at > now()`,
@@ -350,6 +349,6 @@ describeOnRealPostgres('one sweeper for the whole cluster', () => {
     ).toBe(0);
     // Another replica finishes the job at once.
     const next = await boot({ keepLatestCheckpoints: 1 });
-    expect((await next.retention.sweep()).threads.pruned).toBe(2);
+    expect((await next.retention.sweep()).threads.pruned).toBe(4);
   });
 });
