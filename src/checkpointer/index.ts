@@ -79,6 +79,7 @@ export type {
   ThreadSummary,
 } from './threads/thread.models';
 export { RetentionService } from './retention/retention.service';
+export { RetentionStopped } from './retention/retention.sweeper';
 export type {
   CheckpointTableCounts,
   PruneOptions,

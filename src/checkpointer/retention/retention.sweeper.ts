@@ -19,7 +19,10 @@ import {
   purgeExpiredTurnLeases,
 } from './retention.queries';
 
-/** A sweep or prune was stopped between two statements (shutdown, or the lease was lost). */
+/**
+ * A prune (or a sweep, internally) was stopped between two statements because the application is
+ * shutting down or the sweeper lease was lost. What was done stays done: every step is whole.
+ */
 export class RetentionStopped extends Error {
   override readonly name = 'RetentionStopped';
 }

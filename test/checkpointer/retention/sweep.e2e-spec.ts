@@ -250,6 +250,20 @@ describe('RetentionService.sweep', () => {
     expect(result.durationMs).toBeGreaterThanOrEqual(0);
   });
 
+  it('a schedule starts at boot with a timer that never keeps the process alive', async () => {
+    const { app, retention } = await boot({ keepLatestCheckpoints: 3, intervalMs: 3_600_000 });
+    expect(retention.stats()).toMatchObject({ scheduled: true, running: false, lastRun: null });
+    const timer = (retention as unknown as { timer: NodeJS.Timeout | undefined }).timer;
+    expect(timer?.hasRef()).toBe(false);
+    await fixture.close(app);
+    // Without a policy, or with intervalMs 0, nothing is scheduled.
+    for (const settings of [{}, { keepLatestCheckpoints: 3, intervalMs: 0 }]) {
+      const idle = await boot(settings);
+      expect(idle.retention.stats().scheduled).toBe(false);
+      expect((idle.retention as unknown as { timer: unknown }).timer).toBeUndefined();
+    }
+  });
+
   it('bad retention options fail the boot with one error naming each', async () => {
     const failure = fixture.boot({ retention: { keepLatestCheckpoints: 0, intervalMs: 5 } });
     await expect(failure).rejects.toBeInstanceOf(CheckpointerConfigError);
