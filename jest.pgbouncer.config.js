@@ -25,6 +25,8 @@ module.exports = async () => {
       '<rootDir>/test/checkpointer/schema/schema-names.e2e-spec.ts',
       // ThreadService / SentimentService, and the demo's thread routes over them.
       '<rootDir>/test/checkpointer/threads/**/*.e2e-spec.ts',
+      // Retention: prunes, sweeps, the sweeper lease and the race with real graphs.
+      '<rootDir>/test/checkpointer/retention/**/*.e2e-spec.ts',
       '<rootDir>/test/demo/thread-and-health.e2e-spec.ts',
       // Specs that only make sense through the pooler (fault injection at the pooler).
       '<rootDir>/test/**/*.pgbouncer.e2e-spec.ts',

@@ -2,6 +2,7 @@ import type { Scenario } from '../harness/scenario';
 import { boot } from './boot';
 import { deleteThread } from './delete-thread';
 import { listing } from './listing';
+import { retention } from './retention';
 import { saverOperations } from './saver-operations';
 import { throughput } from './throughput';
 import { turns } from './turns';
@@ -14,4 +15,5 @@ export const SCENARIOS: readonly Scenario[] = [
   deleteThread,
   boot,
   turns,
+  retention,
 ];

@@ -18,6 +18,7 @@ import {
 import { SchemaStatusCache } from './health/schema-status.cache';
 import { RetryInterceptor } from './resilience/retry.interceptor';
 import { RetryPolicy } from './resilience/retry.policy';
+import { RetentionService } from './retention/retention.service';
 import { CheckpointerFactory } from './saver/checkpointer.factory';
 import { SchemaService } from './schema/schema.service';
 import { SentimentService } from './threads/sentiment.service';
@@ -57,6 +58,7 @@ import { ThreadTurns } from './threads/thread-turns';
     ThreadService,
     ThreadTurns,
     SentimentService,
+    RetentionService,
     CheckpointerMetrics,
   ],
   exports: [
@@ -77,6 +79,7 @@ import { ThreadTurns } from './threads/thread-turns';
     ThreadService,
     ThreadTurns,
     SentimentService,
+    RetentionService,
     CheckpointerMetrics,
   ],
 })
@@ -87,7 +90,8 @@ export class CheckpointerModule extends ConfigurableCheckpointerModule {
 
   /**
    * The module's numbers for your monitoring: pool counters, retries, give-ups, pool
-   * recreations, saver kind and migration versions. Never waits on the database.
+   * recreations, saver kind, migration versions and retention's last sweep. Never waits on the
+   * database.
    *
    * @example app.get(CheckpointerModule).metrics().pool.waiting
    */

@@ -14,11 +14,13 @@ export {
   type CheckpointerConnectionSettings,
   type CheckpointerModuleOptions,
   type CheckpointerPoolOptions,
+  type CheckpointerRetentionOptions,
   type CheckpointerRetryOptions,
   type CheckpointerThreadsOptions,
   type FallbackMode,
   type MigrationsMode,
   type ResolvedCheckpointerOptions,
+  type ResolvedRetentionOptions,
 } from './options/checkpointer.options';
 export { resolveCheckpointerOptions } from './options/options.resolver';
 export { checkpointerOptionsFromEnv } from './options/options-from-env';
@@ -58,6 +60,7 @@ export {
   type ThreadTurnStats,
 } from './threads/thread-turns';
 export { ThreadDeletedError } from './saver/thread-deleted.error';
+export { StaleCheckpointError } from './saver/stale-checkpoint.error';
 export { SentimentService } from './threads/sentiment.service';
 export {
   InvalidInputError,
@@ -70,6 +73,7 @@ export {
 export { UNTITLED_THREAD, titleFromPrompt } from './threads/thread-title';
 export { THREAD_INPUT_LIMITS } from './threads/thread-input';
 export type {
+  CopyThreadOptions,
   CreateThreadOptions,
   ListThreadsOptions,
   ListThreadsPageOptions,
@@ -84,6 +88,17 @@ export type {
   ThreadRun,
   ThreadSummary,
 } from './threads/thread.models';
+export { RetentionService } from './retention/retention.service';
+export { RetentionStopped } from './retention/retention.sweeper';
+export type {
+  CheckpointTableCounts,
+  PruneOptions,
+  RetentionCounts,
+  RetentionStats,
+  SweepOptions,
+  SweepResult,
+  SweepStatus,
+} from './retention/retention.models';
 export {
   CheckpointerMetrics,
   type CheckpointerMetricsSnapshot,

@@ -39,6 +39,7 @@ import {
   PoolManager,
   PostgresCheckpointer,
   type ResolvedCheckpointerOptions,
+  RetentionService,
   RetryInterceptor,
   RetryPolicy,
   Retryable,
@@ -73,6 +74,7 @@ class EveryProvider {
     readonly threads: ThreadService,
     readonly turns: ThreadTurns,
     readonly sentiments: SentimentService,
+    readonly retention: RetentionService,
     readonly metrics: CheckpointerMetrics,
   ) {}
 }
@@ -268,6 +270,10 @@ describe.each(Object.entries(REGISTRATIONS))('CheckpointerModule.%s', (_, regist
         );
         await expect(every.sentiments.setSentiment(userEmail, runId, true)).resolves.toMatchObject({
           runId,
+        });
+        await expect(every.retention.sweep({ dryRun: true })).resolves.toMatchObject({
+          status: 'completed',
+          dryRun: true,
         });
         expect(every.metrics.snapshot().saver).toBe('postgres');
         expect(app.get(CheckpointerModule).metrics().saver).toBe('postgres');

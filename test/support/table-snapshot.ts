@@ -7,6 +7,7 @@ export const MODULE_TABLES = [
   'users_thread_counts',
   'users_threads_deleted',
   'users_thread_turns',
+  'checkpointer_leases',
   'checkpoints',
   'checkpoint_blobs',
   'checkpoint_writes',

@@ -10,6 +10,8 @@ import { RetryPolicy } from '../resilience/retry.policy';
 import { CheckpointerFactory, type SaverKind } from '../saver/checkpointer.factory';
 import { PostgresCheckpointer } from '../saver/postgres-checkpointer';
 import { ThreadTurns, type ThreadTurnStats } from '../threads/thread-turns';
+import type { RetentionStats } from '../retention/retention.models';
+import { RetentionService } from '../retention/retention.service';
 import { SchemaStatusCache } from './schema-status.cache';
 
 /** What `CheckpointerMetrics.snapshot()` returns. Counters count since boot. */
@@ -39,6 +41,17 @@ export interface CheckpointerMetricsSnapshot {
   readonly turns: ThreadTurnStats;
   /** Saver writes refused because their thread had been deleted (`ThreadDeletedError`). */
   readonly deletedThreadWrites: number;
+  /**
+   * Checkpoints refused because they built on state pruned or reset after their graph read it
+   * (`StaleCheckpointError`).
+   */
+  readonly staleCheckpointWrites: number;
+  /**
+   * Retention (`RetentionService`): whether it sweeps on a schedule, the last sweep of this
+   * process (status, start, duration, rows deleted per table), sweeps by outcome and rows deleted
+   * per table since boot.
+   */
+  readonly retention: RetentionStats;
   /**
    * Migration versions as last read (at most 10 s old while someone asks), or `null` before the
    * first read completes.
@@ -88,6 +101,7 @@ export class CheckpointerMetrics {
     private readonly connection: ConnectionProvider,
     private readonly logger: CheckpointerLogger,
     private readonly turns: ThreadTurns,
+    private readonly retention: RetentionService,
     @Inject(getCheckpointerToken()) private readonly saver: BaseCheckpointSaver,
   ) {}
 
@@ -105,6 +119,9 @@ export class CheckpointerMetrics {
       turns: this.turns.stats(),
       deletedThreadWrites:
         this.saver instanceof PostgresCheckpointer ? this.saver.refusedWrites : 0,
+      staleCheckpointWrites:
+        this.saver instanceof PostgresCheckpointer ? this.saver.staleWrites : 0,
+      retention: this.retention.stats(),
       schema:
         latest === undefined
           ? null

@@ -120,6 +120,50 @@ export interface CheckpointerThreadsOptions {
 }
 
 /**
+ * Retention (`RetentionService`): what is pruned and deleted, on a schedule and by hand. Off by
+ * default: with no policy set nothing is ever deleted on a schedule. Every deletion takes the
+ * thread's lock, so it is safe while graphs write (see the README's "Retention").
+ */
+export interface CheckpointerRetentionOptions {
+  /**
+   * Keep the latest this many checkpoints of every namespace of every thread (subgraphs
+   * included); older ones go, with their pending writes and the blobs no kept checkpoint
+   * references. The thread still resumes exactly as before. Default: none (all are kept).
+   */
+  keepLatestCheckpoints?: number;
+  /**
+   * Delete checkpoints older than this many days (by the `ts` LangGraph writes into each), the
+   * latest of each namespace excepted: an old conversation keeps its state until
+   * `threadInactiveDays`. Default: none.
+   */
+  checkpointMaxAgeDays?: number;
+  /**
+   * Delete whole threads with no activity (no run recorded, no checkpoint written) for this many
+   * days: a thread of `ThreadService` as `deleteThread` deletes it (runs, deletion marker), a bare
+   * checkpoint thread as `PostgresCheckpointer.deleteThread` does. Default: none.
+   */
+  threadInactiveDays?: number;
+  /**
+   * How often the cluster sweeps when a policy is set: one replica at a time, at most once per
+   * interval whichever replicas run. `0`: never on a schedule, only when `sweep()` is called;
+   * otherwise at least `1_000`. Default: `3_600_000` (hourly).
+   */
+  intervalMs?: number;
+  /**
+   * The work between two pauses: a sweep or prune pauses after deleting this many checkpoints
+   * (one statement never deletes more) or reading this many threads. Default: `500`.
+   */
+  batchSize?: number;
+  /** The pause between two batches, which leaves the database room for the application. Default: `100`. */
+  batchPauseMs?: number;
+  /**
+   * Lease of the sweeping replica, renewed every third of it while it sweeps; a replica that dies
+   * mid-sweep is taken over after at most this long. Default: `60_000`.
+   */
+  leaseMs?: number;
+}
+
+/**
  * Options of `CheckpointerModule.forRoot()` / `forRootAsync()`.
  *
  * Give the target either as `connectionString` or as discrete `host`/`port`/`user`/`password`/
@@ -197,6 +241,8 @@ export interface CheckpointerModuleOptions {
   isTransient?: (error: unknown) => boolean;
   /** Thread and sentiment services. */
   threads?: CheckpointerThreadsOptions;
+  /** Pruning and TTL sweeps of checkpoints and threads. Off by default. */
+  retention?: CheckpointerRetentionOptions;
 }
 
 /** The options after validation, with every default applied. */
@@ -229,7 +275,22 @@ export interface ResolvedCheckpointerOptions {
   readonly retry: Readonly<Required<CheckpointerRetryOptions>>;
   readonly isTransient: ((error: unknown) => boolean) | undefined;
   readonly threads: Readonly<Required<CheckpointerThreadsOptions>>;
+  readonly retention: ResolvedRetentionOptions;
 }
+
+/** `retention` after validation: the policies as given (absent: off), the rest defaulted. */
+export type ResolvedRetentionOptions = Readonly<
+  Pick<
+    CheckpointerRetentionOptions,
+    'keepLatestCheckpoints' | 'checkpointMaxAgeDays' | 'threadInactiveDays'
+  > &
+    Required<
+      Omit<
+        CheckpointerRetentionOptions,
+        'keepLatestCheckpoints' | 'checkpointMaxAgeDays' | 'threadInactiveDays'
+      >
+    >
+>;
 
 /** Where to connect, as given: a URL or discrete fields. */
 export interface ResolvedTarget {

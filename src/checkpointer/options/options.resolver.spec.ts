@@ -33,6 +33,57 @@ describe('resolveCheckpointerOptions', () => {
     expect(resolved.threads.maxPromptLength).toBe(100_000);
   });
 
+  it('retention is off by default: no policy, the schedule and batches documented', () => {
+    const { retention } = resolveCheckpointerOptions({ connectionString: URL });
+    expect(retention).toEqual({
+      keepLatestCheckpoints: undefined,
+      checkpointMaxAgeDays: undefined,
+      threadInactiveDays: undefined,
+      ...CHECKPOINTER_DEFAULTS.retention,
+    });
+    expect(CHECKPOINTER_DEFAULTS.retention).toEqual({
+      intervalMs: 3_600_000,
+      batchSize: 500,
+      batchPauseMs: 100,
+      leaseMs: 60_000,
+    });
+  });
+
+  it('rejects bad retention options with one error naming each', () => {
+    expect(
+      problemsOf({
+        connectionString: URL,
+        retention: {
+          keepLatestCheckpoints: 0,
+          checkpointMaxAgeDays: 'a week',
+          threadInactiveDays: 40_000,
+          intervalMs: 10,
+          batchSize: 0,
+          batchPauseMs: -5,
+          leaseMs: 999,
+          keepLatest: 3,
+        },
+      }),
+    ).toEqual([
+      'unknown option "retention.keepLatest"',
+      'retention.keepLatestCheckpoints must be an integer >= 1, got 0',
+      'retention.checkpointMaxAgeDays must be an integer 1-36500, got "a week"',
+      'retention.threadInactiveDays must be an integer 1-36500, got 40000',
+      'retention.batchSize must be an integer 1-10000, got 0',
+      'retention.batchPauseMs must be an integer 0-60000, got -5',
+      'retention.leaseMs must be an integer >= 1000, got 999',
+      'retention.intervalMs must be 0 (no schedule) or >= 1000, got 10',
+    ]);
+    expect(() =>
+      resolveCheckpointerOptions({
+        connectionString: URL,
+        retention: { keepLatestCheckpoints: 0 },
+      }),
+    ).toThrow(
+      'Invalid CheckpointerModule options: retention.keepLatestCheckpoints must be an integer >= 1, got 0',
+    );
+  });
+
   it('gives each module instance its own application_name', () => {
     const a = resolveCheckpointerOptions({ connectionString: URL }).connection.applicationName;
     const b = resolveCheckpointerOptions({ connectionString: URL }).connection.applicationName;

@@ -3,6 +3,9 @@ import type { ResolvedCheckpointerOptions } from './checkpointer.options';
 import type { Problems } from './option-rules';
 import { CHECKPOINTER_OPTIONS } from './options.table';
 
+/** Shortest retention schedule: each tick costs every replica a statement. */
+const MIN_RETENTION_INTERVAL_MS = 1_000;
+
 /** The fields that name the target one by one, instead of `connectionString`. */
 const DISCRETE_TARGET = ['host', 'port', 'user', 'password', 'database'] as const;
 
@@ -33,6 +36,12 @@ export function resolveCheckpointerOptions(input: unknown): ResolvedCheckpointer
   }
   if (rest.pool.min > rest.pool.max) {
     problems.push(`pool.min must be <= pool.max (${rest.pool.max}), got ${rest.pool.min}`);
+  }
+  const { intervalMs } = rest.retention;
+  if (intervalMs > 0 && intervalMs < MIN_RETENTION_INTERVAL_MS) {
+    problems.push(
+      `retention.intervalMs must be 0 (no schedule) or >= ${MIN_RETENTION_INTERVAL_MS}, got ${intervalMs}`,
+    );
   }
   if (problems.length > 0) throw new CheckpointerConfigError(problems);
 

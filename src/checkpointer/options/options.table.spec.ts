@@ -9,6 +9,7 @@ const SECTIONS: Readonly<Record<string, readonly string[]>> = {
   CheckpointerConnectionSettings: ['connection'],
   CheckpointerRetryOptions: ['retry'],
   CheckpointerThreadsOptions: ['threads'],
+  CheckpointerRetentionOptions: ['retention'],
 };
 
 /** `{ 'pool.max': '10', ... }`: every "Default: `x`" the JSDoc of checkpointer.options.ts states. */

@@ -5,6 +5,7 @@ import type {
   CheckpointerConnectionSettings,
   CheckpointerModuleOptions,
   CheckpointerPoolOptions,
+  CheckpointerRetentionOptions,
   CheckpointerRetryOptions,
   CheckpointerThreadsOptions,
 } from './checkpointer.options';
@@ -68,6 +69,19 @@ const THREADS = {
   maxTurnWaiters: integer({ default: 16, min: 0 }),
 } satisfies RulesOf<CheckpointerThreadsOptions>;
 
+/** Days: at most a century, so `now() - days` stays a valid timestamp. */
+const MAX_DAYS = 36_500;
+
+const RETENTION = {
+  keepLatestCheckpoints: integer({ min: 1 }),
+  checkpointMaxAgeDays: integer({ min: 1, max: MAX_DAYS }),
+  threadInactiveDays: integer({ min: 1, max: MAX_DAYS }),
+  intervalMs: integer({ default: 3_600_000, min: 0 }),
+  batchSize: integer({ default: 500, min: 1, max: 10_000 }),
+  batchPauseMs: integer({ default: 100, min: 0, max: 60_000 }),
+  leaseMs: integer({ default: 60_000, min: 1_000 }),
+} satisfies RulesOf<CheckpointerRetentionOptions>;
+
 /** All options; `resolveCheckpointerOptions` adds the checks that span several of them. */
 export const CHECKPOINTER_OPTIONS = section({
   connectionString: postgresUrl(),
@@ -105,6 +119,7 @@ export const CHECKPOINTER_OPTIONS = section({
     'a function',
   ),
   threads: section(THREADS),
+  retention: section(RETENTION),
 } satisfies RulesOf<CheckpointerModuleOptions>);
 
 /**

@@ -25,12 +25,15 @@ import { assertStorableText } from './unstorable-text';
 export class PostgresCheckpointer extends PostgresSaver {
   private readonly singleStatementWrites: SingleStatementWrites;
   private refused = 0;
+  private stale = 0;
 
   /**
    * Upstream `PostgresSaver`'s arguments, plus:
    * @param options.schema default `'public'`, as upstream.
    * @param options.refuseDeletedThreads refuse writes to a thread `ThreadService.deleteThread`
-   *   deleted (`ThreadDeletedError`, nothing stored), decided inside each write's statement.
+   *   deleted (`ThreadDeletedError`, nothing stored), and checkpoints that build on a parent and
+   *   channel values that no longer exist (`StaleCheckpointError`: pruned, or the thread reset,
+   *   after the graph read them), decided inside each write's statement.
    *   Needs this module's migrations in the schema; the module always sets it. Default: `false`
    *   (upstream's behaviour, for a saver built by hand on upstream's tables).
    * @param retry re-runs each operation whole on transient database errors; without one, every
@@ -63,8 +66,9 @@ export class PostgresCheckpointer extends PostgresSaver {
         dumpWrites: (...args) => this._dumpWrites(...args),
       },
       options?.refuseDeletedThreads ?? false,
-      () => {
-        this.refused += 1;
+      (reason) => {
+        if (reason === 'stale') this.stale += 1;
+        else this.refused += 1;
       },
     );
   }
@@ -72,6 +76,14 @@ export class PostgresCheckpointer extends PostgresSaver {
   /** Writes refused since boot because their thread had been deleted (`ThreadDeletedError`). */
   get refusedWrites(): number {
     return this.refused;
+  }
+
+  /**
+   * Checkpoints refused since boot because they built on state pruned or deleted after their
+   * graph read it (`StaleCheckpointError`).
+   */
+  get staleWrites(): number {
+    return this.stale;
   }
 
   /**
@@ -165,8 +177,11 @@ export class PostgresCheckpointer extends PostgresSaver {
    * statement: one round trip instead of a checkout, BEGIN, three DELETEs and COMMIT.
    *
    * Upstream's semantics, kept on purpose: it resets a conversation, and the id can be used again
-   * at once; it leaves no deletion marker, so a graph still running on the thread may write to it
-   * afterwards. To delete a user's conversation for good, use `ThreadService.deleteThread`.
+   * at once; it leaves no deletion marker. With `refuseDeletedThreads` (the module's saver) it
+   * takes the thread's lock, so writes in flight are either deleted with it or, if they build on
+   * what it deleted, refused with `StaleCheckpointError`; a graph that starts afresh writes to the
+   * id as to a new thread. To delete a user's conversation for good, use
+   * `ThreadService.deleteThread`.
    */
   override deleteThread(threadId: string): Promise<void> {
     return this.retried('saver.deleteThread', () =>

@@ -16,6 +16,7 @@ import {
   putCheckpointStatement,
   putWritesStatement,
 } from './write-statements';
+import { StaleCheckpointError } from './stale-checkpoint.error';
 import { ThreadDeletedError } from './thread-deleted.error';
 
 /**
@@ -62,15 +63,16 @@ interface ConfigurableIds {
 export class SingleStatementWrites {
   /**
    * @param refuseDeletedThreads check, inside each write's statement, that the thread has no
-   *   deletion marker (needs this module's migrations); a refused write stores nothing and
-   *   throws `ThreadDeletedError`. `onRefused` counts them.
+   *   deletion marker, and that a checkpoint does not build on pruned state (needs this module's
+   *   migrations); a refused write stores nothing and throws `ThreadDeletedError` or
+   *   `StaleCheckpointError`. `onRefused` counts them.
    */
   constructor(
     private readonly pool: pg.Pool,
     private readonly schema: string,
     private readonly serializer: CheckpointRowSerializer,
     private readonly refuseDeletedThreads = false,
-    private readonly onRefused: () => void = () => undefined,
+    private readonly onRefused: (reason: 'deleted' | 'stale') => void = () => undefined,
   ) {}
 
   /** Upstream `PostgresSaver.put`, same arguments, errors and result, in one statement. */
@@ -109,7 +111,7 @@ export class SingleStatementWrites {
       blobs,
       this.refuseDeletedThreads,
     );
-    await this.send(statement, thread_id);
+    await this.send(statement, thread_id, checkpoint_id);
     return { configurable: { thread_id, checkpoint_ns, checkpoint_id: checkpoint.id } };
   }
 
@@ -134,19 +136,27 @@ export class SingleStatementWrites {
     if (statement !== undefined) await this.send(statement, ids.thread_id as string);
   }
 
-  /** Sends a write; a guarded one that reports the thread unwritable stored nothing. */
-  private async send(statement: Statement, threadId: string): Promise<void> {
-    const result = await this.pool.query<{ writable?: boolean }>(statement.text, statement.values);
-    if (this.refuseDeletedThreads && result.rows[0]?.writable !== true) {
-      this.onRefused();
-      throw new ThreadDeletedError(threadId);
+  /**
+   * Sends a write; a guarded one whose status is not `'writable'` stored nothing: the thread was
+   * deleted (`ThreadDeletedError`), or the checkpoint builds on pruned state
+   * (`StaleCheckpointError`, for `put` only: `parentId` is its parent).
+   */
+  private async send(statement: Statement, threadId: string, parentId?: string): Promise<void> {
+    const result = await this.pool.query<{ status?: string }>(statement.text, statement.values);
+    const status = result.rows[0]?.status;
+    if (!this.refuseDeletedThreads || status === 'writable') return;
+    if (status === 'gone' && parentId !== undefined) {
+      this.onRefused('stale');
+      throw new StaleCheckpointError(threadId, parentId);
     }
+    this.onRefused('deleted');
+    throw new ThreadDeletedError(threadId);
   }
 
   /** Upstream `PostgresSaver.deleteThread`: the same rows, every namespace, in one statement. */
   async deleteThread(threadId: string): Promise<void> {
     assertStorableText('deleteThread', [['threadId', threadId]]);
-    const statement = deleteThreadStatement(this.schema, threadId);
+    const statement = deleteThreadStatement(this.schema, threadId, this.refuseDeletedThreads);
     await this.pool.query(statement.text, statement.values);
   }
 }

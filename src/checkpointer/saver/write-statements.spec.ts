@@ -59,6 +59,18 @@ describe('putCheckpointStatement', () => {
     ]);
   });
 
+  it('guarded: the guard sees the parent, the checkpoint and the channels it writes', () => {
+    const blobs: BlobRow[] = [['t', '', 'messages', '2.5', 'json', blob('[1]')]];
+    const { text } = putCheckpointStatement('agents', checkpointRow, blobs, true);
+    expect(text).toMatch(
+      /^WITH guard AS \(SELECT "agents"\.checkpointer_checkpoint_writable\(\$1::text, \$2::text, \$4::text, \$5::jsonb, \$7::text\[\]\) AS status\)/,
+    );
+    expect(text.match(/WHERE \(SELECT status FROM guard\) = 'writable'/g)).toHaveLength(2);
+    expect(text).toMatch(/SELECT status FROM guard$/);
+    const bare = putCheckpointStatement('agents', checkpointRow, [], true).text;
+    expect(bare).toContain("$5::jsonb, '{}'::text[]) AS status");
+  });
+
   it('quotes the schema as one identifier, whatever it contains, and refuses a NUL', () => {
     const { text } = putCheckpointStatement('a"; DROP TABLE x; --', checkpointRow, []);
     expect(text).toContain('INSERT INTO "a""; DROP TABLE x; --".checkpoints');
@@ -122,6 +134,13 @@ describe('deleteThreadStatement', () => {
     ]);
     expect(text).not.toContain(';');
     expect(values).toEqual(['thread-1']);
+  });
+
+  it('guarded: one call of checkpointer_reset_thread, which takes the thread lock', () => {
+    expect(deleteThreadStatement('agents', 'thread-1', true)).toEqual({
+      text: 'SELECT * FROM "agents".checkpointer_reset_thread($1::text)',
+      values: ['thread-1'],
+    });
   });
 
   it('refuses a schema that is not a PostgreSQL identifier', () => {

@@ -49,22 +49,31 @@ export interface CheckpointRow {
 export const MAX_BINARY_BLOB_PARAMETERS = 1000;
 
 /**
- * With `guarded`, a statement starts with this CTE and ends by selecting `writable`: its rows are
- * written only if the thread has no deletion marker, decided inside the statement by
- * `checkpointer_thread_writable` (which serializes against `ThreadService.deleteThread`, see
- * `schema/thread-lifecycle.migration.ts`). `writable = false` means nothing was stored.
+ * With `guarded`, a statement starts with a `guard` CTE and ends by selecting its `status`: its
+ * rows are written only when the status is `'writable'`, decided inside the statement by a
+ * function of the schema that first takes the thread's SHARED advisory lock (so it serializes
+ * against `ThreadService.deleteThread` and the retention prunes, which take it EXCLUSIVE) and
+ * then reads on a fresh snapshot. `'deleted'`: the thread has a deletion marker
+ * (`schema/thread-lifecycle.migration.ts`). `'gone'` (checkpoints only): the checkpoint builds on
+ * a parent and channel values that no longer exist (`schema/retention.functions.ts`). Either way
+ * nothing was stored.
  */
-function guardOf(s: string): string {
-  return `guard AS (SELECT ${s}.checkpointer_thread_writable($1::text) AS writable)`;
+function writesGuard(s: string): string {
+  return `guard AS (SELECT CASE WHEN ${s}.checkpointer_thread_writable($1::text) THEN 'writable' ELSE 'deleted' END AS status)`;
 }
 
-const WRITABLE = '(SELECT writable FROM guard)';
+/** `guard` of a checkpoint: `written` is the `text[]` of the channels whose blobs it writes. */
+function checkpointGuard(s: string, written: string): string {
+  return `guard AS (SELECT ${s}.checkpointer_checkpoint_writable($1::text, $2::text, $4::text, $5::jsonb, ${written}) AS status)`;
+}
+
+const WRITABLE = "(SELECT status FROM guard) = 'writable'";
 
 /**
  * Upstream `put` as one statement: the blob inserts (`ON CONFLICT DO NOTHING`) in a
  * data-modifying CTE over `unnest`, and the checkpoint upsert (`DO UPDATE SET checkpoint,
  * metadata`). Same tables, columns and conflict handling as upstream's N+1 statements inside
- * BEGIN/COMMIT; a single statement is atomic by itself. `guarded`: see `guardOf`.
+ * BEGIN/COMMIT; a single statement is atomic by itself. `guarded`: see `checkpointGuard`.
  */
 export function putCheckpointStatement(
   schema: string,
@@ -87,12 +96,17 @@ export function putCheckpointStatement(
 ${checkpointRow}
 ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id)
 DO UPDATE SET checkpoint = EXCLUDED.checkpoint, metadata = EXCLUDED.metadata`;
-  const ctes: string[] = guarded ? [guardOf(s)] : [];
-  if (blobs.length > 0) {
-    const channels = param(
-      values,
-      blobs.map((b) => b[2]),
-    );
+  const channels =
+    blobs.length > 0
+      ? param(
+          values,
+          blobs.map((b) => b[2]),
+        )
+      : undefined;
+  const ctes: string[] = guarded
+    ? [checkpointGuard(s, channels === undefined ? "'{}'::text[]" : `${channels}::text[]`)]
+    : [];
+  if (channels !== undefined) {
     const versions = param(
       values,
       blobs.map((b) => b[3]),
@@ -119,13 +133,13 @@ DO UPDATE SET checkpoint = EXCLUDED.checkpoint, metadata = EXCLUDED.metadata`;
     };
   }
   ctes.push(`checkpoint AS (\n${upsertCheckpoint}\n)`);
-  return { text: `WITH ${ctes.join(', ')}\nSELECT writable FROM guard`, values };
+  return { text: `WITH ${ctes.join(', ')}\nSELECT status FROM guard`, values };
 }
 
 /**
  * Upstream `putWrites` as one statement. `upsert` is upstream's choice (every channel in
  * `WRITES_IDX_MAP`): `DO UPDATE SET channel, type, blob`; otherwise `DO NOTHING`. `guarded`: see
- * `guardOf`.
+ * `writesGuard`.
  *
  * Upstream runs one INSERT per write, in order, so among writes sharing a key (only special
  * channels can: they share their `WRITES_IDX_MAP` index) the last one wins an upsert and the
@@ -170,7 +184,7 @@ FROM unnest(${idx}::int4[], ${channels}::text[], ${types}::text[], ${payloads}) 
 ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) ${onConflict}`;
   if (!guarded) return { text: insert, values };
   return {
-    text: `WITH ${guardOf(s)}, written AS (\n${insert}\n)\nSELECT writable FROM guard`,
+    text: `WITH ${writesGuard(s)}, written AS (\n${insert}\n)\nSELECT status FROM guard`,
     values,
   };
 }
@@ -180,9 +194,20 @@ ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) ${onConflict
  * thread, every namespace) as data-modifying CTEs. One statement is atomic by itself, so it needs
  * none of upstream's checkout, BEGIN and COMMIT: one round trip instead of five. Each DELETE
  * keeps upstream's `thread_id = $1`, the leading column of every table's primary key.
+ *
+ * `guarded`: the same deletion by `checkpointer_reset_thread` of the schema, still one statement,
+ * which first takes the thread's EXCLUSIVE lock and deletes on a fresh snapshot, so a write in
+ * flight can neither survive half-deleted nor build on what was deleted (see `checkpointGuard`).
  */
-export function deleteThreadStatement(schema: string, threadId: unknown): Statement {
+export function deleteThreadStatement(
+  schema: string,
+  threadId: unknown,
+  guarded = false,
+): Statement {
   const s = quoteIdentifier(schema);
+  if (guarded) {
+    return { text: `SELECT * FROM ${s}.checkpointer_reset_thread($1::text)`, values: [threadId] };
+  }
   const text = `WITH blobs AS (
   DELETE FROM ${s}.checkpoint_blobs WHERE thread_id = $1::text
 ), writes AS (

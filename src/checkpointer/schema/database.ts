@@ -17,6 +17,7 @@ export interface CheckpointerDatabase {
   users_thread_counts: UsersThreadCountsTable;
   users_threads_deleted: UsersThreadsDeletedTable;
   users_thread_turns: UsersThreadTurnsTable;
+  checkpointer_leases: CheckpointerLeasesTable;
 }
 
 /** One row per thread; the user who created it owns it, for good. */
@@ -74,6 +75,20 @@ export interface UsersThreadTurnsTable {
   holder: string;
   /** The lease ends here unless renewed; a crashed holder's lease simply runs out. */
   expires_at: ColumnType<Date, Date | string, Date | string>;
+}
+
+/**
+ * Named leases across processes (`retention.sweep`: one retention sweeper for the whole cluster).
+ * Taken, renewed and given back by single statements, so they work behind transaction poolers.
+ */
+export interface CheckpointerLeasesTable {
+  name: string;
+  /** Who holds it (random per holder); kept after release, for the record. */
+  holder: string | null;
+  /** Held until here unless renewed; a crashed holder's lease simply runs out. */
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  /** The next scheduled run is due here (a manual run counts as one). */
+  next_due_at: ColumnType<Date, Date | string, Date | string>;
 }
 
 export interface CheckpointsTable {

@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, sql } from 'kysely';
+import { retentionMigration } from './retention.migration';
 import { threadLifecycleMigration } from './thread-lifecycle.migration';
 
 /** Name of the table that records which of our migrations ran (in the configured schema). */
@@ -17,6 +18,7 @@ export function createMigrations(schema: string): Record<string, Migration> {
   return {
     '0001_threads': threadsMigration,
     '0002_thread_lifecycle': threadLifecycleMigration(schema),
+    '0003_retention': retentionMigration(schema),
   };
 }
 

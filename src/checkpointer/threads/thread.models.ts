@@ -6,6 +6,12 @@ export interface CreateThreadOptions {
   readonly title?: string;
 }
 
+/** Options of `ThreadService.copyThread()`. */
+export interface CopyThreadOptions {
+  /** The copy's title, 1-255 characters, whitespace collapsed. Default: the original's. */
+  readonly title?: string;
+}
+
 /** Arguments of `ThreadService.recordRun()`. */
 export interface RecordRunInput {
   /** The user, as authenticated (e.g. the JWT's `email` claim); trimmed and lowercased. */

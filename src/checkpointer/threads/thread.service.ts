@@ -7,6 +7,7 @@ import { getCheckpointerDbToken, getCheckpointerOptionsToken } from '../common/c
 import { RetryPolicy } from '../resilience/retry.policy';
 import type { CheckpointerDatabase } from '../schema/database';
 import { ThreadDeletedError } from '../saver/thread-deleted.error';
+import { copyOwnedThread } from './copy-thread.query';
 import { deleteOwnedThread } from './delete-thread.query';
 import { insertNewThread } from './create-thread.query';
 import {
@@ -31,6 +32,7 @@ import { THREAD_SUMMARY_COLUMNS, hasThread, toThreadSummary } from './thread-row
 import { UNTITLED_THREAD, titleFromPrompt } from './thread-title';
 import { RunConflictError, ThreadNotFoundError } from './thread.errors';
 import type {
+  CopyThreadOptions,
   CreateThreadOptions,
   ListThreadsOptions,
   ListThreadsPageOptions,
@@ -292,6 +294,37 @@ export class ThreadService {
     const row = await this.retry.idempotent('threads.renameThread', () => query.executeTakeFirst());
     if (row === undefined) throw new ThreadNotFoundError(id);
     return toThreadSummary(row);
+  }
+
+  /**
+   * Copies the user's thread into a new one (a server-generated UUID, owned by the same user):
+   * the conversation's latest state, i.e. the latest checkpoint of every namespace (subgraphs
+   * included, with the ancestors their DeltaChannels replay), its channel values and its pending
+   * writes, so open interrupts can be resumed on the copy. A fork: the copy and the original go
+   * on independently, and the original is untouched. Runs are not copied (the copy has none yet);
+   * the title is the original's unless `title` is given. ONE statement, under the original's
+   * lock: it sees every write that committed before, and never a deletion or a prune midway.
+   * Idempotent (the new id is fixed before a retry).
+   *
+   * @throws ThreadNotFoundError no such thread of this user's (nothing is created).
+   * @throws ThreadDeletedError the user deleted it.
+   * @throws InvalidInputError a bad id, or a blank or over-long title.
+   */
+  async copyThread(
+    userEmail: string,
+    threadId: string,
+    options: CopyThreadOptions = {},
+  ): Promise<ThreadSummary> {
+    const email = parseUserEmail(userEmail);
+    const id = parseThreadId(threadId);
+    const title = options.title === undefined ? undefined : parseTitle(options.title);
+    const copy = { sourceId: id, targetId: randomUUID(), userEmail: email, title };
+    const outcome = await this.retry.idempotent('threads.copyThread', () =>
+      copyOwnedThread(this.db, this.schema, copy),
+    );
+    if (outcome.outcome === 'copied') return toThreadSummary(outcome);
+    if (outcome.outcome === 'deleted') throw new ThreadDeletedError(id);
+    throw new ThreadNotFoundError(id);
   }
 
   /**
