@@ -6,6 +6,7 @@ import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
 import { getCheckpointerOptionsToken, getCheckpointerToken } from '../common/checkpointer.tokens';
 import { ConnectionProvider } from '../connection/connection.provider';
 import { PoolManager } from '../connection/pool.manager';
+import type { PreparedStatementsState } from '../connection/prepared-statements';
 import { RetryPolicy } from '../resilience/retry.policy';
 import { CheckpointerFactory, type SaverKind } from '../saver/checkpointer.factory';
 import { PostgresCheckpointer } from '../saver/postgres-checkpointer';
@@ -39,6 +40,8 @@ export interface CheckpointerMetricsSnapshot {
   readonly turns: ThreadTurnStats;
   /** Saver writes refused because their thread had been deleted (`ThreadDeletedError`). */
   readonly deletedThreadWrites: number;
+  /** Whether the module's hot statements run prepared (`preparedStatements`), and why. */
+  readonly preparedStatements: PreparedStatementsState;
   /**
    * Migration versions as last read (at most 10 s old while someone asks), or `null` before the
    * first read completes.
@@ -105,6 +108,7 @@ export class CheckpointerMetrics {
       turns: this.turns.stats(),
       deletedThreadWrites:
         this.saver instanceof PostgresCheckpointer ? this.saver.refusedWrites : 0,
+      preparedStatements: this.pools.preparedStatements.state,
       schema:
         latest === undefined
           ? null

@@ -91,6 +91,7 @@ export const CHECKPOINTER_OPTIONS = section({
   connection: section(CONNECTION),
   migrations: oneOf(['run', 'verify', 'skip'], { default: 'run' }),
   migrationConnectionString: postgresUrl(),
+  preparedStatements: oneOf(['auto', 'on', 'off'], { default: 'auto' }),
   retryAttempts: integer({ default: 5, min: 0 }),
   retryDelayMs: integer({ default: 2_000, min: 0 }),
   fallback: oneOf(['none', 'memory'], { default: 'none' }),

@@ -7,6 +7,7 @@ import {
   WRITES_IDX_MAP,
 } from '@langchain/langgraph-checkpoint';
 import type pg from 'pg';
+import { preparable } from '../connection/prepared-statements';
 import {
   type BlobRow,
   type Statement,
@@ -120,9 +121,14 @@ export class SingleStatementWrites {
     if (statement !== undefined) await this.send(statement, ids.thread_id as string);
   }
 
-  /** Sends a write; a guarded one that reports the thread unwritable stored nothing. */
+  /**
+   * Sends a write, `preparable` (the pool may name it: these are the saver's hottest statements);
+   * a guarded one that reports the thread unwritable stored nothing.
+   */
   private async send(statement: Statement, threadId: string): Promise<void> {
-    const result = await this.pool.query<{ writable?: boolean }>(statement.text, statement.values);
+    const result = await this.pool.query<{ writable?: boolean }>(
+      preparable({ text: statement.text, values: statement.values }),
+    );
     if (this.refuseDeletedThreads && result.rows[0]?.writable !== true) {
       this.onRefused();
       throw new ThreadDeletedError(threadId);
