@@ -5,7 +5,12 @@ import {
   MemorySaver,
 } from '@langchain/langgraph-checkpoint';
 import type { RunnableConfig } from '@langchain/core/runnables';
-import { ConnectionProvider, PoolManager } from '../../src/checkpointer';
+import {
+  ConnectionProvider,
+  PoolManager,
+  ThreadService,
+  ThreadTurns,
+} from '../../src/checkpointer';
 import { BackendCpu } from '../harness/backend-cpu';
 import { type BenchDatabase, createBenchDatabase } from '../harness/database';
 import { chatGraph } from '../harness/chat-graph';
@@ -187,6 +192,65 @@ async function pgbenchMedian(
   return summarize(tps);
 }
 
+/** What one chat turn as an application runs it costs, one turn at a time. */
+interface ChatTurnCost {
+  readonly statements: number;
+  readonly named: number;
+  readonly postgresCpuMs: number;
+  readonly nodeCpuMs: number;
+}
+
+/**
+ * A chat turn as the README's controller runs it: `ThreadTurns.run` (admission, lease, release)
+ * around `recordRun` and the graph, on a thread created by `createThread` every 10 turns.
+ * Sequential turns, so the CPU per turn carries no queueing.
+ */
+async function chatTurnCost(
+  booted: Awaited<ReturnType<typeof bootOurs>>,
+  cpu: BackendCpu,
+  turns: number,
+  rounds: number,
+): Promise<ChatTurnCost> {
+  const graph = chatGraph(booted.saver);
+  const threads = booted.app.get(ThreadService);
+  const turnsOf = booted.app.get(ThreadTurns);
+  const user = 'capacity@example.com';
+  let threadId = '';
+  let n = 0;
+  const chatTurn = async () => {
+    if (n % TURNS_PER_THREAD === 0) threadId = (await threads.createThread(user)).threadId;
+    n += 1;
+    const prompt = `turn ${n}`;
+    await turnsOf.run(user, threadId, async () => {
+      await threads.recordRun({ userEmail: user, threadId, prompt });
+      await graph.invoke(
+        { messages: [{ role: 'user', content: prompt }] },
+        { configurable: { thread_id: threadId } },
+      );
+    });
+  };
+  for (let i = 0; i < 2 * TURNS_PER_THREAD; i += 1) await chatTurn(); // warm-up
+  n = 1; // the next turn runs on the current thread, as a typical turn does
+  const sent = await queriesSentBy(chatTurn);
+  const names = [booted.app.get(ConnectionProvider).applicationName];
+  const postgres: number[] = [];
+  const node: number[] = [];
+  for (let r = 0; r < rounds; r += 1) {
+    const before = await cpu.sample(names);
+    const nodeBefore = process.cpuUsage();
+    for (let i = 0; i < turns; i += 1) await chatTurn();
+    const used = process.cpuUsage(nodeBefore);
+    postgres.push(cpu.elapsedMs(before, await cpu.sample(names)) / turns);
+    node.push((used.user + used.system) / 1000 / turns);
+  }
+  return {
+    statements: sent.length,
+    named: sent.filter((q) => q.name !== undefined).length,
+    postgresCpuMs: summarize(postgres).median,
+    nodeCpuMs: summarize(node).median,
+  };
+}
+
 /** The medians of one contender's rounds at one concurrency. */
 interface Figures {
   readonly rate: number;
@@ -290,6 +354,21 @@ export const throughput: Scenario = {
         unprepared: await statementsPerTurn(unprepared.saver, 'count-unprepared'),
         upstream: await statementsPerTurn(upstream.saver, 'count-upstream'),
       };
+      context.progress('a chat turn, one at a time');
+      const chatTurnRounds = context.quick ? 1 : 5;
+      const chatTurns = context.quick ? 30 : 200;
+      const chat = {
+        prepared: await chatTurnCost(prepared, cpu, chatTurns, chatTurnRounds),
+        unprepared: await chatTurnCost(unprepared, cpu, chatTurns, chatTurnRounds),
+      };
+      for (const contender of contenders) await contender.drain();
+      const chatRows = (['prepared', 'unprepared'] as const).map((k) => [
+        LABELS[k],
+        `${chat[k].statements}${chat[k].named > 0 ? ` (${chat[k].named} named)` : ''}`,
+        cpu.available ? ms(chat[k].postgresCpuMs) : '–',
+        cpu.available ? count(1000 / chat[k].postgresCpuMs) : '–',
+        ms(chat[k].nodeCpuMs),
+      ]);
       await database.query(
         'CREATE TABLE anchor (id bigserial PRIMARY KEY, thread_id text NOT NULL, payload bytea NOT NULL)',
       );
@@ -386,6 +465,19 @@ export const throughput: Scenario = {
             ],
             rows: cpuRows,
           },
+          {
+            title:
+              'A chat turn as an application runs it (`ThreadTurns.run` around `recordRun` and the ' +
+              `graph), one turn at a time, median of ${chatTurnRounds} rounds of ${chatTurns} turns`,
+            headers: [
+              'saver',
+              'statements per turn',
+              'PostgreSQL CPU per turn',
+              'turns/s per PostgreSQL core',
+              'Node CPU per turn',
+            ],
+            rows: chatRows,
+          },
         ],
         notes: [
           'One Node process runs every invocation of a two-node graph (`bench/harness/chat-graph.ts`; ' +
@@ -393,7 +485,7 @@ export const throughput: Scenario = {
             `contenders in rotating order, each round after ${WARM_UP_SECONDS} s of uncounted ` +
             'turns (connections opened, statements prepared) and with the pool keeping every ' +
             'connection it opened (`min` = `max`), the pool closed after it. Checkpoints/s ' +
-            'counts rows added to `checkpoints` (a turn stores 3). ' +
+            'counts rows added to `checkpoints` (a turn stores 4). ' +
             "\"prepared\" is ours with `preparedStatements: 'on'` (what `'auto'` chooses on a direct " +
             'connection), "unprepared" with `\'off\'`; the Unix socket is ' +
             '`postgresql://…@/db?host=/var/run/postgresql`. ' +
