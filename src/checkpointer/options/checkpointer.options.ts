@@ -182,7 +182,9 @@ export interface CheckpointerModuleOptions {
    *   connection's backend key (the process id PostgreSQL sends at startup) is not the process id
    *   of the backend that answers, which is how every pooler shows itself: it answers the startup
    *   with a key of its own, because the backend behind a client changes. It decides at the boot
-   *   ping (rechecked at every health ping); until then statements are unnamed.
+   *   ping (rechecked at every health ping); until then statements are unnamed. (Set for another
+   *   reason, such as a role with DDL rights on a direct target, `migrationConnectionString`
+   *   still means off: use `'on'` then.)
    * - `'on'`: always, for a pooler that supports them: PgBouncer 1.21 or later with
    *   `max_prepared_statements` > 0, or a session-mode pooler.
    * - `'off'`: never.
