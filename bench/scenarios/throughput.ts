@@ -138,9 +138,9 @@ async function statementsPerTurn(
 }
 
 /**
- * Rounds of every contender, in rotating order so load drifts hit all alike. Each round is
- * preceded by an uncounted warm-up (its pool's connections opened, statements prepared) and
- * followed by closing the pool's connections.
+ * Rounds of every contender, in rotating order so load drifts hit all alike, after one uncounted
+ * round of each. Each round is preceded by an uncounted warm-up (its pool's connections opened,
+ * statements prepared) and followed by closing the pool's connections.
  */
 async function race(
   context: BenchContext,
@@ -150,6 +150,12 @@ async function race(
   rounds: number,
   seconds: number,
 ): Promise<Map<ContenderName, Round[]>> {
+  // Once, uncounted, before any round: the JIT warms up on every contender's code, not on the
+  // first one measured.
+  for (const contender of contenders) {
+    await round(contender, cpu, `${contender.name}-c${concurrency}-jit`, concurrency, 1);
+    await contender.drain();
+  }
   const results = new Map<ContenderName, Round[]>(contenders.map((c) => [c.name, []]));
   for (let r = 0; r < rounds; r += 1) {
     context.progress(`${concurrency} concurrent: round ${r + 1}/${rounds}`);
@@ -200,24 +206,20 @@ interface ChatTurnCost {
   readonly nodeCpuMs: number;
 }
 
+type Booted = Awaited<ReturnType<typeof bootOurs>>;
+
 /**
  * A chat turn as the README's controller runs it: `ThreadTurns.run` (admission, lease, release)
  * around `recordRun` and the graph, on a thread created by `createThread` every 10 turns.
- * Sequential turns, so the CPU per turn carries no queueing.
  */
-async function chatTurnCost(
-  booted: Awaited<ReturnType<typeof bootOurs>>,
-  cpu: BackendCpu,
-  turns: number,
-  rounds: number,
-): Promise<ChatTurnCost> {
+function chatTurnsOf(booted: Booted): () => Promise<void> {
   const graph = chatGraph(booted.saver);
   const threads = booted.app.get(ThreadService);
   const turnsOf = booted.app.get(ThreadTurns);
   const user = 'capacity@example.com';
   let threadId = '';
   let n = 0;
-  const chatTurn = async () => {
+  return async () => {
     if (n % TURNS_PER_THREAD === 0) threadId = (await threads.createThread(user)).threadId;
     n += 1;
     const prompt = `turn ${n}`;
@@ -229,26 +231,55 @@ async function chatTurnCost(
       );
     });
   };
-  for (let i = 0; i < 2 * TURNS_PER_THREAD; i += 1) await chatTurn(); // warm-up
-  n = 1; // the next turn runs on the current thread, as a typical turn does
-  const sent = await queriesSentBy(chatTurn);
-  const names = [booted.app.get(ConnectionProvider).applicationName];
-  const postgres: number[] = [];
-  const node: number[] = [];
-  for (let r = 0; r < rounds; r += 1) {
-    const before = await cpu.sample(names);
-    const nodeBefore = process.cpuUsage();
-    for (let i = 0; i < turns; i += 1) await chatTurn();
-    const used = process.cpuUsage(nodeBefore);
-    postgres.push(cpu.elapsedMs(before, await cpu.sample(names)) / turns);
-    node.push((used.user + used.system) / 1000 / turns);
+}
+
+/**
+ * What a chat turn costs each of `apps`, one turn at a time (no queueing in the CPU figures):
+ * both warmed up first, then their rounds interleaved, so neither pays for the JIT's warm-up.
+ */
+async function chatTurnCosts<K extends string>(
+  apps: Readonly<Record<K, Booted>>,
+  cpu: BackendCpu,
+  turns: number,
+  rounds: number,
+): Promise<Record<K, ChatTurnCost>> {
+  const keys = Object.keys(apps) as K[];
+  const runners = new Map(keys.map((k) => [k, chatTurnsOf(apps[k])]));
+  const statements = new Map<K, { sent: number; named: number }>();
+  for (const k of keys) {
+    const turn = runners.get(k)!;
+    for (let i = 0; i < 2 * TURNS_PER_THREAD + 1; i += 1) await turn(); // mid-thread next
+    const sent = await queriesSentBy(turn);
+    statements.set(k, {
+      sent: sent.length,
+      named: sent.filter((q) => q.name !== undefined).length,
+    });
   }
-  return {
-    statements: sent.length,
-    named: sent.filter((q) => q.name !== undefined).length,
-    postgresCpuMs: summarize(postgres).median,
-    nodeCpuMs: summarize(node).median,
-  };
+  const postgres = new Map<K, number[]>(keys.map((k) => [k, []]));
+  const node = new Map<K, number[]>(keys.map((k) => [k, []]));
+  for (let r = 0; r < rounds; r += 1) {
+    for (let x = 0; x < keys.length; x += 1) {
+      const k = keys[(r + x) % keys.length];
+      const turn = runners.get(k)!;
+      const names = [apps[k].app.get(ConnectionProvider).applicationName];
+      const before = await cpu.sample(names);
+      const nodeBefore = process.cpuUsage();
+      for (let i = 0; i < turns; i += 1) await turn();
+      const used = process.cpuUsage(nodeBefore);
+      postgres.get(k)!.push(cpu.elapsedMs(before, await cpu.sample(names)) / turns);
+      node.get(k)!.push((used.user + used.system) / 1000 / turns);
+    }
+  }
+  const costs = {} as Record<K, ChatTurnCost>;
+  for (const k of keys) {
+    costs[k] = {
+      statements: statements.get(k)!.sent,
+      named: statements.get(k)!.named,
+      postgresCpuMs: summarize(postgres.get(k)!).median,
+      nodeCpuMs: summarize(node.get(k)!).median,
+    };
+  }
+  return costs;
 }
 
 /** The medians of one contender's rounds at one concurrency. */
@@ -357,10 +388,7 @@ export const throughput: Scenario = {
       context.progress('a chat turn, one at a time');
       const chatTurnRounds = context.quick ? 1 : 5;
       const chatTurns = context.quick ? 30 : 200;
-      const chat = {
-        prepared: await chatTurnCost(prepared, cpu, chatTurns, chatTurnRounds),
-        unprepared: await chatTurnCost(unprepared, cpu, chatTurns, chatTurnRounds),
-      };
+      const chat = await chatTurnCosts({ prepared, unprepared }, cpu, chatTurns, chatTurnRounds);
       for (const contender of contenders) await contender.drain();
       const chatRows = (['prepared', 'unprepared'] as const).map((k) => [
         LABELS[k],
@@ -468,7 +496,7 @@ export const throughput: Scenario = {
           {
             title:
               'A chat turn as an application runs it (`ThreadTurns.run` around `recordRun` and the ' +
-              `graph), one turn at a time, median of ${chatTurnRounds} rounds of ${chatTurns} turns`,
+              `graph), one turn at a time, median of ${chatTurnRounds} interleaved rounds of ${chatTurns} turns`,
             headers: [
               'saver',
               'statements per turn',
