@@ -4,6 +4,8 @@ import pg from 'pg';
 export interface SentQuery {
   readonly text: string;
   readonly values: readonly unknown[];
+  /** The prepared statement's name, if it was sent as one. */
+  readonly name?: string;
 }
 
 /**
@@ -21,8 +23,8 @@ export async function queriesSentBy(fn: () => Promise<unknown>): Promise<SentQue
     if (typeof query === 'string') {
       sent.push({ text: query, values: Array.isArray(second) ? second : [] });
     } else {
-      const config = query as { text?: string; values?: unknown[] };
-      sent.push({ text: config.text ?? '?', values: config.values ?? [] });
+      const config = query as { text?: string; values?: unknown[]; name?: string };
+      sent.push({ text: config.text ?? '?', values: config.values ?? [], name: config.name });
     }
     return original.apply(this, args);
   };

@@ -2,21 +2,32 @@ import type { BaseCheckpointSaver, CheckpointTuple } from '@langchain/langgraph-
 import { createBenchDatabase } from '../harness/database';
 import { TcpProxy } from '../../test/support/tcp-proxy';
 import { type ResultTable, ms, ratio } from '../harness/format';
-import { bootOurs, upstreamSaver } from '../harness/savers';
+import { bootOurs, unixSocketUrl, upstreamSaver } from '../harness/savers';
 import type { BenchContext, Scenario, ScenarioResult } from '../harness/scenario';
-import { statementsSentBy } from '../harness/statement-counter';
+import { queriesSentBy } from '../harness/statement-counter';
 import { type Summary, speedup, summarizeRuns } from '../harness/stats';
-import { type SamplingPlan, timeAlternately } from '../harness/timing';
+import { type SamplingPlan, timeAlternately, timeInRotation } from '../harness/timing';
 import { CheckpointChain } from '../harness/workload';
 
 /** One saver operation, bound to one saver. */
 type Operation = () => Promise<unknown>;
 
+/** The savers timed side by side: ours with and without prepared statements, and upstream. */
+interface Savers {
+  readonly prepared: BaseCheckpointSaver;
+  readonly unprepared: BaseCheckpointSaver;
+  readonly upstream: BaseCheckpointSaver;
+}
+
+const CONTENDERS = ['prepared', 'unprepared', 'upstream'] as const;
+type Contender = (typeof CONTENDERS)[number];
+
 interface Measured {
   readonly label: string;
-  readonly ours: Summary;
-  readonly baseline: Summary;
-  readonly speedup: number;
+  readonly summaries: Readonly<Record<Contender, Summary>>;
+  /** Prepared against unprepared, and against upstream (above 1: prepared is faster). */
+  readonly vsUnprepared: number;
+  readonly vsUpstream: number;
   readonly statements: string;
 }
 
@@ -69,48 +80,66 @@ interface RunPlan {
   readonly iterations: number;
 }
 
+/** "1 named / 4": what one call sent, with how many of ours went as prepared statements. */
+async function statementsOf(prepared: Operation, upstream: Operation): Promise<string> {
+  const ours = await queriesSentBy(prepared);
+  const theirs = await queriesSentBy(upstream);
+  const named = ours.filter((q) => q.name !== undefined).length;
+  return `${ours.length}${named > 0 ? ` (${named} named)` : ''} / ${theirs.length}`;
+}
+
 /**
- * Times every operation, ours and upstream's alternately, in `plan.runs` runs that each go
- * through all operations, so a burst of load on the machine spoils one run of a few operations
- * rather than every sample of one.
+ * Times every operation of the three savers in rotation (each iteration starts one further
+ * along), in `plan.runs` runs that each go through all operations, so a burst of load on the
+ * machine spoils one run of a few operations rather than every sample of one.
  */
 async function measure(
   context: BenchContext,
-  ours: BaseCheckpointSaver,
-  upstream: BaseCheckpointSaver,
+  savers: Savers,
   readIds: readonly string[],
   plan: RunPlan,
   network: string,
 ): Promise<Measured[]> {
-  const mine = await operationsOf(ours, `ours-${network}`, readIds);
-  const theirs = await operationsOf(upstream, `upstream-${network}`, readIds);
-  const runs = new Map<string, { ours: number[][]; baseline: number[][] }>();
+  const operations = {
+    prepared: await operationsOf(savers.prepared, `prepared-${network}`, readIds),
+    unprepared: await operationsOf(savers.unprepared, `unprepared-${network}`, readIds),
+    upstream: await operationsOf(savers.upstream, `upstream-${network}`, readIds),
+  };
+  const labels = [...operations.prepared.keys()];
+  const runs = new Map<string, Record<Contender, number[][]>>();
   const statements = new Map<string, string>();
-  for (const [label, run] of mine) {
-    const sent = [
-      (await statementsSentBy(run)).length,
-      (await statementsSentBy(theirs.get(label)!)).length,
-    ];
-    statements.set(label, `${sent[0]} / ${sent[1]}`);
-    runs.set(label, { ours: [], baseline: [] });
+  for (const label of labels) {
+    // Twice first, so the prepared saver's count shows a statement already prepared.
+    await operations.prepared.get(label)!();
+    statements.set(
+      label,
+      await statementsOf(operations.prepared.get(label)!, operations.upstream.get(label)!),
+    );
+    runs.set(label, { prepared: [], unprepared: [], upstream: [] });
   }
   for (let r = 0; r < plan.runs; r += 1) {
     context.progress(`${network}: run ${r + 1}/${plan.runs}`);
-    for (const [label, run] of mine) {
+    for (const label of labels) {
       const sampling: SamplingPlan = { warmup: plan.warmup, iterations: plan.iterations };
-      const samples = await timeAlternately(run, theirs.get(label)!, sampling);
-      runs.get(label)!.ours.push(samples.ours);
-      runs.get(label)!.baseline.push(samples.baseline);
+      const samples = await timeInRotation(
+        CONTENDERS.map((c) => operations[c].get(label)!),
+        sampling,
+      );
+      CONTENDERS.forEach((c, i) => runs.get(label)![c].push(samples[i]));
     }
   }
-  return [...mine.keys()].map((label) => {
-    const o = summarizeRuns(runs.get(label)!.ours);
-    const b = summarizeRuns(runs.get(label)!.baseline);
+  return labels.map((label) => {
+    const of = runs.get(label)!;
+    const summaries = {
+      prepared: summarizeRuns(of.prepared),
+      unprepared: summarizeRuns(of.unprepared),
+      upstream: summarizeRuns(of.upstream),
+    };
     return {
       label,
-      ours: o,
-      baseline: b,
-      speedup: speedup(o.median, b.median, 'lower'),
+      summaries,
+      vsUnprepared: speedup(summaries.prepared.median, summaries.unprepared.median, 'lower'),
+      vsUpstream: speedup(summaries.prepared.median, summaries.upstream.median, 'lower'),
       statements: statements.get(label)!,
     };
   });
@@ -121,49 +150,108 @@ function table(title: string, results: readonly Measured[]): ResultTable {
     title,
     headers: [
       'operation',
-      'ours median',
-      'ours p95',
+      'prepared median',
+      'prepared p95',
+      'unprepared median',
       'upstream median',
       'upstream p95',
-      'speed-up (median)',
+      'prepared vs unprepared',
+      'prepared vs upstream',
       'statements ours / upstream',
     ],
     rows: results.map((r) => [
       r.label,
-      ms(r.ours.median),
-      ms(r.ours.p95),
-      ms(r.baseline.median),
-      ms(r.baseline.p95),
-      ratio(r.speedup),
+      ms(r.summaries.prepared.median),
+      ms(r.summaries.prepared.p95),
+      ms(r.summaries.unprepared.median),
+      ms(r.summaries.upstream.median),
+      ms(r.summaries.upstream.p95),
+      ratio(r.vsUnprepared),
+      ratio(r.vsUpstream),
       r.statements,
     ]),
   };
 }
 
-/** The goals of issue 6, checked against this run: stated, never rounded in our favour. */
+/** Unix socket against loopback TCP, ours with prepared statements on both. */
+interface SocketMeasured {
+  readonly label: string;
+  readonly socket: Summary;
+  readonly tcp: Summary;
+}
+
+async function measureSocket(
+  context: BenchContext,
+  socket: BaseCheckpointSaver,
+  tcp: BaseCheckpointSaver,
+  readIds: readonly string[],
+  plan: RunPlan,
+): Promise<SocketMeasured[]> {
+  const viaSocket = await operationsOf(socket, 'socket', readIds);
+  const viaTcp = await operationsOf(tcp, 'tcp', readIds);
+  const runs = new Map<string, { socket: number[][]; tcp: number[][] }>();
+  for (const label of viaSocket.keys()) runs.set(label, { socket: [], tcp: [] });
+  for (let r = 0; r < plan.runs; r += 1) {
+    context.progress(`unix socket: run ${r + 1}/${plan.runs}`);
+    for (const [label, run] of viaSocket) {
+      const samples = await timeAlternately(run, viaTcp.get(label)!, plan);
+      runs.get(label)!.socket.push(samples.ours);
+      runs.get(label)!.tcp.push(samples.baseline);
+    }
+  }
+  return [...viaSocket.keys()].map((label) => ({
+    label,
+    socket: summarizeRuns(runs.get(label)!.socket),
+    tcp: summarizeRuns(runs.get(label)!.tcp),
+  }));
+}
+
+function socketTable(results: readonly SocketMeasured[]): ResultTable {
+  return {
+    title: 'Unix socket against loopback TCP, both prepared',
+    headers: ['operation', 'socket median', 'socket p95', 'TCP median', 'TCP p95', 'socket vs TCP'],
+    rows: results.map((r) => [
+      r.label,
+      ms(r.socket.median),
+      ms(r.socket.p95),
+      ms(r.tcp.median),
+      ms(r.tcp.p95),
+      ratio(speedup(r.socket.median, r.tcp.median, 'lower')),
+    ]),
+  };
+}
+
+/** The goals of issues 6 and 14, checked against this run: stated, never rounded in our favour. */
 function verdicts(loopback: readonly Measured[], latency: readonly Measured[]): string[] {
-  const put3 = (rs: readonly Measured[]) => rs.find((r) => r.label === 'put, 3 channels')!.speedup;
+  const put3 = (rs: readonly Measured[]) =>
+    rs.find((r) => r.label === 'put, 3 channels')!.vsUpstream;
   const goal = (met: boolean, text: string) => `- ${met ? 'MET' : 'NOT MET'}: ${text}`;
-  const slower = [
-    ...loopback
-      .filter((r) => r.speedup < 1)
-      .map((r) => `${r.label} on loopback (${ratio(r.speedup)})`),
-    ...latency.filter((r) => r.speedup < 1).map((r) => `${r.label} at 1 ms (${ratio(r.speedup)})`),
+  const slowerThan = (key: 'vsUpstream' | 'vsUnprepared') => [
+    ...loopback.filter((r) => r[key] < 1).map((r) => `${r.label} on loopback (${ratio(r[key])})`),
+    ...latency.filter((r) => r[key] < 1).map((r) => `${r.label} at 1 ms (${ratio(r[key])})`),
   ];
+  const listed = (slower: string[], none: string) =>
+    slower.length === 0 ? none : `slower: ${slower.join('; ')}`;
+  const slowerThanUpstream = slowerThan('vsUpstream');
+  const slowerThanUnprepared = slowerThan('vsUnprepared');
   return [
     '**Goals**',
     '',
     goal(
       put3(latency) >= 3,
-      `put with 3 channels at least 3x faster at 1 ms each way: ${ratio(put3(latency))}`,
+      `put with 3 channels at least 3x faster than upstream at 1 ms each way: ${ratio(put3(latency))}`,
     ),
     goal(
       put3(loopback) >= 1.3,
-      `put with 3 channels at least 1.3x faster on loopback: ${ratio(put3(loopback))}`,
+      `put with 3 channels at least 1.3x faster than upstream on loopback: ${ratio(put3(loopback))}`,
     ),
     goal(
-      slower.length === 0,
-      `no operation slower than upstream: ${slower.length === 0 ? 'none slower' : `slower: ${slower.join('; ')}`}`,
+      slowerThanUpstream.length === 0,
+      `no operation slower than upstream: ${listed(slowerThanUpstream, 'none slower')}`,
+    ),
+    goal(
+      slowerThanUnprepared.length === 0,
+      `prepared statements never slower than unprepared (issue 14): ${listed(slowerThanUnprepared, 'none slower')}`,
     ),
     '',
     "Reads (`getTuple`, `list`) run upstream's code and SQL in both; ours decodes their `bytea[]` " +
@@ -171,12 +259,33 @@ function verdicts(loopback: readonly Measured[], latency: readonly Measured[]): 
   ];
 }
 
-/** Issue 6, bench 1: each saver operation, ours vs upstream, on loopback and at 1 ms each way. */
+/** Ours with and without prepared statements, and upstream, all on `url`. */
+async function saversOn(
+  url: string,
+  schema: string,
+  opened: { close(): Promise<void> }[],
+): Promise<Savers> {
+  // 'on', not 'auto': the figure is the feature's, whatever the boot ping would decide.
+  const prepared = await bootOurs(url, schema, { preparedStatements: 'on' });
+  opened.push(prepared);
+  const unprepared = await bootOurs(url, schema, { preparedStatements: 'off' });
+  opened.push(unprepared);
+  const upstream = upstreamSaver(url, schema);
+  opened.push(upstream);
+  return { prepared: prepared.saver, unprepared: unprepared.saver, upstream: upstream.saver };
+}
+
+/**
+ * Issues 6 and 14, bench 1: each saver operation, ours with and without prepared statements vs
+ * upstream, on loopback and at 1 ms each way; and ours over a Unix socket vs loopback TCP.
+ */
 export const saverOperations: Scenario = {
   id: 'saver',
   number: 1,
   title: 'Saver operations',
-  baseline: 'upstream `PostgresSaver` 1.0.5 on the same database and schema',
+  baseline:
+    'upstream `PostgresSaver` 1.0.5 on the same database and schema; ours with ' +
+    "`preparedStatements: 'off'`",
   async run(context): Promise<ScenarioResult> {
     const database = await createBenchDatabase(context.serverUrl, 'saver');
     const proxy = await TcpProxy.start({
@@ -186,12 +295,9 @@ export const saverOperations: Scenario = {
     const opened: { close(): Promise<void> }[] = [];
     try {
       const schema = 'bench';
-      const direct = await bootOurs(database.url, schema);
-      opened.push(direct);
-      const upstreamDirect = upstreamSaver(database.url, schema);
-      opened.push(upstreamDirect);
-      // 30 checkpoints of 3 channels, 2 pending writes each: the history both savers read.
-      const history = new CheckpointChain(upstreamDirect.saver, READ_THREAD, 3);
+      const direct = await saversOn(database.url, schema, opened);
+      // 30 checkpoints of 3 channels, 2 pending writes each: the history every saver reads.
+      const history = new CheckpointChain(direct.upstream, READ_THREAD, 3);
       const readIds: string[] = [];
       for (let i = 0; i < 30; i += 1) {
         readIds.unshift(await history.put());
@@ -199,25 +305,27 @@ export const saverOperations: Scenario = {
       }
 
       const quick = context.quick;
-      const loopback = await measure(
-        context,
-        direct.saver,
-        upstreamDirect.saver,
-        readIds,
-        quick ? { runs: 1, warmup: 5, iterations: 20 } : { runs: 5, warmup: 10, iterations: 100 },
-        'loopback',
-      );
+      const loopbackPlan = quick
+        ? { runs: 1, warmup: 5, iterations: 20 }
+        : { runs: 5, warmup: 10, iterations: 100 };
+      const loopback = await measure(context, direct, readIds, loopbackPlan, 'loopback');
+
+      const socketUrl = unixSocketUrl(database.url);
+      let socket: SocketMeasured[] | undefined;
+      if (socketUrl !== undefined) {
+        const overSocket = await bootOurs(socketUrl, schema, { preparedStatements: 'on' });
+        opened.push(overSocket);
+        socket = await measureSocket(context, overSocket.saver, direct.prepared, readIds, {
+          ...loopbackPlan,
+          runs: quick ? 1 : 3,
+        });
+      }
 
       proxy.latencyMs = 1;
-      const proxied = proxy.urlFor(database.url);
-      const viaProxy = await bootOurs(proxied, schema);
-      opened.push(viaProxy);
-      const upstreamViaProxy = upstreamSaver(proxied, schema);
-      opened.push(upstreamViaProxy);
+      const proxied = await saversOn(proxy.urlFor(database.url), schema, opened);
       const latency = await measure(
         context,
-        viaProxy.saver,
-        upstreamViaProxy.saver,
+        proxied,
         readIds,
         quick ? { runs: 1, warmup: 2, iterations: 10 } : { runs: 5, warmup: 3, iterations: 30 },
         'latency',
@@ -227,13 +335,23 @@ export const saverOperations: Scenario = {
         tables: [
           table('Loopback (127.0.0.1)', loopback),
           table('Through a TCP proxy adding 1 ms each way (`test/support/tcp-proxy.ts`)', latency),
+          ...(socket === undefined ? [] : [socketTable(socket)]),
         ],
         notes: [
-          'Each figure is the latency of one call, ours and upstream timed alternately, in 5 runs ' +
+          'Each figure is the latency of one call, the three savers timed in rotation, in 5 runs ' +
             "that each time every operation in turn: the median of the 5 runs' medians, and the p95 " +
-            'of all samples. Payload: a 20-message conversation (~7 kB JSON) plus small channels ' +
-            '(~200 B). Reads hit a thread of 30 checkpoints with 2 pending writes each. ' +
-            '"statements" counts what the pg driver sent for one call (BEGIN and COMMIT included).',
+            "of all samples. \"prepared\" is ours with `preparedStatements: 'on'` (what `'auto'` " +
+            'chooses on a direct connection), "unprepared" ours with `\'off\'`. Payload: a ' +
+            '20-message conversation (~7 kB JSON) plus small channels (~200 B). Reads hit a thread ' +
+            'of 30 checkpoints with 2 pending writes each. "statements" counts what the pg driver ' +
+            'sent for one call (BEGIN and COMMIT included), and how many of ours went as named ' +
+            'prepared statements (parsed and planned once per connection).',
+          '',
+          socket === undefined
+            ? 'Unix socket: not measured (the server is not on this machine, or its socket is not ' +
+              'in `BENCH_SOCKET_DIR`, default `/var/run/postgresql`).'
+            : 'Unix socket: ours over `postgresql://…@/db?host=/var/run/postgresql` against ours ' +
+              'over 127.0.0.1, both prepared, timed alternately in 3 runs.',
           '',
           ...verdicts(loopback, latency),
         ],

@@ -17,6 +17,7 @@ import { resolveCheckpointerOptions } from './options/options.resolver';
 import { CheckpointerFactory } from './saver/checkpointer.factory';
 import type { CheckpointerDatabase } from './schema/database';
 import { SchemaService } from './schema/schema.service';
+import { frequentThreadStatements } from './threads/frequent-statements';
 
 /** Validates the raw options once, at boot; every provider injects the resolved form. */
 export const resolvedOptionsProvider: Provider = {
@@ -64,13 +65,18 @@ export const saverProvider: Provider = {
 
 /**
  * Kysely over the borrowed pool, scoped to the configured schema. `destroy()` on it cannot end
- * the pool (the borrowed pool's `end()` is a no-op); `PoolManager` closes it at shutdown.
+ * the pool (the borrowed pool's `end()` is a no-op); `PoolManager` closes it at shutdown. The
+ * texts of the threads' frequent statements, compiled by this very instance, are the ones the
+ * pool may prepare (`preparedStatements`); anything else sent through it stays unnamed.
  */
 export const kyselyProvider: Provider = {
   provide: getCheckpointerDbToken(),
-  useFactory: (pools: PoolManager, options: ResolvedCheckpointerOptions) =>
-    new Kysely<CheckpointerDatabase>({
+  useFactory: (pools: PoolManager, options: ResolvedCheckpointerOptions) => {
+    const db = new Kysely<CheckpointerDatabase>({
       dialect: new PostgresDialect({ pool: pools.borrowedPool }),
-    }).withSchema(options.schema),
+    }).withSchema(options.schema);
+    pools.preparedStatements.allow(frequentThreadStatements(db, options.schema));
+    return db;
+  },
   inject: [PoolManager, getCheckpointerOptionsToken()],
 };

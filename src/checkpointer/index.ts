@@ -19,6 +19,7 @@ export {
   type CheckpointerThreadsOptions,
   type FallbackMode,
   type MigrationsMode,
+  type PreparedStatementsMode,
   type ResolvedCheckpointerOptions,
   type ResolvedRetentionOptions,
 } from './options/checkpointer.options';
@@ -39,6 +40,7 @@ export { InjectCheckpointer, InjectCheckpointerDb } from './common/checkpointer.
 export { CHECKPOINTER_LOG_CONTEXT } from './common/checkpointer.logger';
 export { ConnectionProvider, type ConnectionTarget } from './connection/connection.provider';
 export { PoolManager, type PoolStats } from './connection/pool.manager';
+export type { PreparedStatementsState } from './connection/prepared-statements';
 export { SchemaService, type SchemaStatus } from './schema/schema.service';
 export type { CheckpointerDatabase } from './schema/database';
 export { CheckpointerFactory, type SaverKind } from './saver/checkpointer.factory';

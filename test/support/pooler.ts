@@ -33,6 +33,20 @@ export function throughPgbouncer(url: string): string {
 }
 
 /**
+ * `preparedStatements` for the PgBouncer run when a spec does not choose: unset (the default,
+ * `'auto'`), or `CHECKPOINTER_TEST_PREPARED_STATEMENTS=on npm run test:pgbouncer` to run every
+ * suite with them forced on and watch them degrade (PgBouncer 1.18 cannot keep them).
+ */
+function preparedStatementsForRun(): CheckpointerModuleOptions['preparedStatements'] {
+  const mode = process.env.CHECKPOINTER_TEST_PREPARED_STATEMENTS;
+  if (mode === undefined || mode === '') return undefined;
+  if (mode !== 'auto' && mode !== 'on' && mode !== 'off') {
+    throw new Error(`CHECKPOINTER_TEST_PREPARED_STATEMENTS must be auto, on or off, got "${mode}"`);
+  }
+  return mode;
+}
+
+/**
  * Module options as the current route needs them. Through PgBouncer, a target on the test server
  * goes through the pooler and migrations (DDL and their session advisory lock) go direct, as the
  * README tells users to do; other targets (a fault proxy) are left alone.
@@ -41,9 +55,11 @@ export function routeOptions(options: CheckpointerModuleOptions): CheckpointerMo
   const url = options.connectionString;
   if (testRoute() !== 'pgbouncer' || url === undefined) return options;
   if (new URL(url).host !== new URL(TEST_DATABASE_URL).host) return options;
+  const preparedStatements = options.preparedStatements ?? preparedStatementsForRun();
   return {
     ...options,
     connectionString: throughPgbouncer(url),
     migrationConnectionString: options.migrationConnectionString ?? url,
+    ...(preparedStatements === undefined ? {} : { preparedStatements }),
   };
 }

@@ -6,6 +6,7 @@ import {
   markFromOurConnection,
   isPreparedStatementConflict,
   markNeverSent,
+  markStalePreparedPlan,
 } from './database-errors';
 
 /** An error shaped exactly as pg raises a server error. */
@@ -85,6 +86,21 @@ describe('classifyDatabaseError: the table', () => {
       code,
       fromOurConnection: false,
     });
+  });
+
+  it('0A000 is permanent, unless the connection marked it a stale prepared plan', () => {
+    const unsupported = serverError('0A000', 'cached plan must not change result type');
+    expect(classifyDatabaseError(unsupported).kind).toBe('permanent');
+    expect(isPreparedStatementConflict(unsupported)).toBe(false);
+    const stale = markStalePreparedPlan(serverError('0A000', 'anything at all'));
+    expect(classifyDatabaseError(stale)).toEqual({
+      kind: 'prepared-statement',
+      retryable: true,
+      neverSent: false,
+      code: '0A000',
+      fromOurConnection: false,
+    });
+    expect(isPreparedStatementConflict(stale)).toBe(true);
   });
 
   it('never classifies by message text: "does not exist" without a code is permanent', () => {

@@ -12,7 +12,11 @@ export type DatabaseErrorKind =
   | 'too-many-connections'
   /** The server aborted the transaction to keep it serializable or break a deadlock (40001, 40P01). */
   | 'serialization'
-  /** A pooler gave the transaction a backend that lacks, or already has, a named statement (26000, 42P05). */
+  /**
+   * A named statement could not run: a pooler gave the transaction a backend that lacks, or
+   * already has, it (26000, 42P05), or its cached plan went stale after a schema change (0A000 on
+   * a statement this module had prepared, see `markStalePreparedPlan`). The connection is discarded.
+   */
   | 'prepared-statement'
   /** No pooled connection became free within `pool.acquireTimeoutMs` (`PoolExhaustedError`). */
   | 'pool-exhausted'
@@ -115,6 +119,7 @@ const PREPARED_STATEMENT_STATES: ReadonlySet<string> = new Set(['26000', '42P05'
 const PG_CONNECTION_TERMINATED = 'Connection terminated unexpectedly';
 
 const NEVER_SENT = Symbol('checkpointer.neverSent');
+const STALE_PREPARED_PLAN = Symbol('checkpointer.stalePreparedPlan');
 const FROM_OUR_CONNECTION = Symbol('checkpointer.fromOurConnection');
 const MAX_CAUSE_DEPTH = 5;
 
@@ -133,6 +138,17 @@ export function markNeverSent<E>(error: E): E {
  */
 export function markFromOurConnection<E>(error: E): E {
   return mark(error, FROM_OUR_CONNECTION);
+}
+
+/**
+ * Marks a `0A000` raised by a statement the connection had already prepared and run: its cached
+ * plan no longer fits the schema ("cached plan must not change result type" after an `ALTER
+ * TABLE`). `0A000` alone means "feature not supported" and is permanent; on a statement that ran
+ * before on the same connection, it can only be the stale plan, and a fresh connection fixes it.
+ * Decided by the code and where it arose, never by the message.
+ */
+export function markStalePreparedPlan<E>(error: E): E {
+  return mark(error, STALE_PREPARED_PLAN);
 }
 
 function mark<E>(error: E, symbol: symbol): E {
@@ -172,7 +188,10 @@ export function classifyDatabaseError(
   return { ...found, neverSent, fromOurConnection };
 }
 
-/** A prepared-statement conflict (26000, 42P05): the connection must be discarded, not reused. */
+/**
+ * A prepared-statement conflict (26000, 42P05) or a stale prepared plan: the connection must be
+ * discarded, not reused.
+ */
 export function isPreparedStatementConflict(error: unknown): boolean {
   return classifyChain(error, 0).kind === 'prepared-statement';
 }
@@ -206,7 +225,10 @@ function classifyOne(error: unknown): ErrorClassification {
     }
     if (code === '53300') return verdict('too-many-connections', true, true, code);
     if (SERIALIZATION_STATES.has(code)) return verdict('serialization', true, false, code);
-    if (PREPARED_STATEMENT_STATES.has(code)) {
+    if (
+      PREPARED_STATEMENT_STATES.has(code) ||
+      (error as Record<symbol, unknown>)[STALE_PREPARED_PLAN] === true
+    ) {
       return verdict('prepared-statement', true, false, code);
     }
     return { ...PERMANENT, code };

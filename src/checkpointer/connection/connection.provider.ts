@@ -1,7 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import { parse as parseConnectionString } from 'pg-connection-string';
-import type { ResolvedCheckpointerOptions } from '../options/checkpointer.options';
+import type {
+  PreparedStatementsMode,
+  ResolvedCheckpointerOptions,
+} from '../options/checkpointer.options';
 import { CHECKPOINTER_DEFAULTS } from '../options/options.table';
 import { getCheckpointerOptionsToken } from '../common/checkpointer.tokens';
 
@@ -42,10 +45,29 @@ export class ConnectionProvider {
     return this.options.connection.applicationName;
   }
 
-  /** e.g. `postgres://app@db.internal:5432/agents (schema "public")`: never the password. */
+  /** `preparedStatements` as configured (`PreparedStatements` decides what `'auto'` means). */
+  get preparedStatements(): PreparedStatementsMode {
+    return this.options.preparedStatements;
+  }
+
+  /**
+   * Whether the options say the main target is a pooler: `migrationConnectionString` exists for
+   * deployments whose main target is one (session locks and DDL go around it).
+   */
+  get declaresPooler(): boolean {
+    return this.options.migrationConnectionString !== undefined;
+  }
+
+  /**
+   * e.g. `postgres://app@db.internal:5432/agents (schema "public")`, or for a Unix socket
+   * `postgres://app@/agents?host=/var/run/postgresql&port=5432 (schema "public")`: never the password.
+   */
   describe(): string {
     const { user, host, port, database } = this.target;
-    return `postgres://${user}@${host}:${port}/${database} (schema "${this.schema}")`;
+    const where = host.startsWith('/')
+      ? `postgres://${user}@/${database}?host=${host}&port=${port}`
+      : `postgres://${user}@${host}:${port}/${database}`;
+    return `${where} (schema "${this.schema}")`;
   }
 
   /**

@@ -5,6 +5,7 @@ import {
   markNeverSent,
 } from '../common/database-errors';
 import { guardClient, mustDiscard } from './guarded-client';
+import type { PreparedStatements } from './prepared-statements';
 
 type ConnectCallback = (
   error: Error | undefined,
@@ -19,6 +20,8 @@ const PG_POOL_ACQUIRE_TIMEOUT = 'timeout exceeded when trying to connect';
 export interface ManagedPoolConfig extends pg.PoolConfig {
   /** Called once per acquire timeout, for the metrics. */
   readonly onExhausted?: () => void;
+  /** The module's named-statement policy; without it, every statement is sent unnamed. */
+  readonly preparedStatements?: PreparedStatements;
 }
 
 /**
@@ -27,7 +30,8 @@ export interface ManagedPoolConfig extends pg.PoolConfig {
  * - errors of acquiring or opening a connection marked "never sent", and pg-pool's code-less
  *   acquire timeout turned into a typed `PoolExhaustedError`;
  * - guarded connections (see `guardClient`), discarded on release after a prepared-statement
- *   conflict even when the caller releases them as healthy;
+ *   conflict even when the caller releases them as healthy, and at checkout when they prepared
+ *   statements before a schema change made those plans stale;
  * - `retire(successor)`: callers still waiting for a connection, and new ones, are handed to the
  *   successor; connections already checked out finish their work here, then the pool ends.
  */
@@ -37,10 +41,10 @@ export class ManagedPool extends pg.Pool {
   private readonly limits: { readonly max: number; readonly acquireTimeoutMs: number };
   private readonly onExhausted: () => void;
 
-  constructor({ onExhausted, ...config }: ManagedPoolConfig) {
+  constructor({ onExhausted, preparedStatements, ...config }: ManagedPoolConfig) {
     // @types/pg types `Client` loosely; ConnectionProvider always passes a pg.Client subclass.
     const Base = (config.Client as typeof pg.Client | undefined) ?? pg.Client;
-    super({ ...config, Client: guardClient(Base) });
+    super({ ...config, Client: guardClient(Base, preparedStatements) });
     // pg-pool's own defaults, should the config leave them out.
     this.limits = { max: config.max ?? 10, acquireTimeoutMs: config.connectionTimeoutMillis ?? 0 };
     this.onExhausted = onExhausted ?? (() => undefined);
@@ -68,7 +72,16 @@ export class ManagedPool extends pg.Pool {
     return this.end();
   }
 
-  private acquire(): Promise<pg.PoolClient> {
+  /** A connection to use: one that must be discarded (stale prepared plans) is closed, and another taken. */
+  private async acquire(): Promise<pg.PoolClient> {
+    for (;;) {
+      const client = await this.acquireOne();
+      if (!mustDiscard(client)) return client;
+      client.release(new Error('discarded: it prepared statements before a schema change'));
+    }
+  }
+
+  private acquireOne(): Promise<pg.PoolClient> {
     if (this.successor !== undefined) return this.successor.connect();
     return new Promise<pg.PoolClient>((resolve, reject) => {
       let settled = false;

@@ -6,6 +6,7 @@ import { withDeadline } from '../common/deadline';
 import { poolView } from '../common/pool-view';
 import { ConnectionProvider } from './connection.provider';
 import { ManagedPool } from './managed-pool';
+import { PreparedStatements } from './prepared-statements';
 
 /** Pool counters, for health checks and metrics. */
 export interface PoolStats {
@@ -31,6 +32,8 @@ export class PoolManager implements OnApplicationShutdown {
    * and `Kysely.destroy()` would otherwise end the pool under everyone else.
    */
   readonly borrowedPool: pg.Pool;
+  /** Whether connections name the module's hot statements, and which (outlives pool replacements). */
+  readonly preparedStatements: PreparedStatements;
   private current: ManagedPool;
   private ended: Promise<void> | undefined;
   private replacements = 0;
@@ -42,6 +45,11 @@ export class PoolManager implements OnApplicationShutdown {
     private readonly connection: ConnectionProvider,
     private readonly logger: CheckpointerLogger,
   ) {
+    this.preparedStatements = new PreparedStatements(
+      connection.preparedStatements,
+      connection.declaresPooler,
+      logger,
+    );
     this.current = this.createPool();
     // end() resolves without ending anything: the owner ends the pool, exactly once.
     this.borrowedPool = poolView(() => this.current, { end: () => Promise.resolve() });
@@ -77,10 +85,12 @@ export class PoolManager implements OnApplicationShutdown {
   }
 
   /**
-   * Round-trips `SELECT 1` and returns the latency in milliseconds. Bounded twice: on the server
-   * by a transaction-local `statement_timeout`, and on the client by `timeoutMs` for the whole
-   * call. A ping that times out or fails discards its connection instead of returning it to the
-   * pool, so a stuck ping can never hold a pooled connection.
+   * Round-trips `SELECT pg_backend_pid()` and returns the latency in milliseconds. Bounded twice:
+   * on the server by a transaction-local `statement_timeout`, and on the client by `timeoutMs` for
+   * the whole call. A ping that times out or fails discards its connection instead of returning
+   * it to the pool, so a stuck ping can never hold a pooled connection. The pid answered, against
+   * the one the connection was given at startup, tells `preparedStatements` whether a pooler is
+   * in between (the boot's ping decides `'auto'`).
    */
   async ping(timeoutMs = 1000): Promise<number> {
     const started = performance.now();
@@ -91,15 +101,20 @@ export class PoolManager implements OnApplicationShutdown {
       (late) => late.release(),
     );
     const remaining = Math.max(1, Math.ceil(timeoutMs - (performance.now() - started)));
+    let results: unknown;
     try {
       // One round trip; SET LOCAL keeps the timeout inside this transaction (pooler-safe).
-      await client.query({
-        text: `BEGIN; SET LOCAL statement_timeout = ${remaining}; SELECT 1; COMMIT;`,
+      results = await client.query({
+        text: `BEGIN; SET LOCAL statement_timeout = ${remaining}; SELECT pg_backend_pid() AS pid; COMMIT;`,
         query_timeout: remaining,
       } as pg.QueryConfig);
     } catch (error) {
       client.release(asError(error));
       throw error;
+    }
+    const pid = backendPidOf(results);
+    if (pid !== undefined) {
+      this.preparedStatements.observeBackend((client as { processID?: number }).processID, pid);
     }
     client.release();
     return performance.now() - started;
@@ -161,6 +176,7 @@ export class PoolManager implements OnApplicationShutdown {
   private createPool(): ManagedPool {
     const pool = new ManagedPool({
       ...this.connection.poolConfig,
+      preparedStatements: this.preparedStatements,
       onExhausted: () => {
         this.exhaustions += 1;
       },
@@ -176,6 +192,15 @@ export class PoolManager implements OnApplicationShutdown {
     pool.on('remove', () => this.logger.debug(`connection closed (pool total ${pool.totalCount})`));
     return pool;
   }
+}
+
+/** The pid of the ping's `SELECT pg_backend_pid()`, the third of its four results. */
+function backendPidOf(results: unknown): number | undefined {
+  const select = Array.isArray(results)
+    ? (results[2] as pg.QueryResult<{ pid?: unknown }> | undefined)
+    : undefined;
+  const pid = select?.rows[0]?.pid;
+  return typeof pid === 'number' ? pid : undefined;
 }
 
 function asError(error: unknown): Error {

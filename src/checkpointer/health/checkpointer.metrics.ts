@@ -6,6 +6,7 @@ import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
 import { getCheckpointerOptionsToken, getCheckpointerToken } from '../common/checkpointer.tokens';
 import { ConnectionProvider } from '../connection/connection.provider';
 import { PoolManager } from '../connection/pool.manager';
+import type { PreparedStatementsState } from '../connection/prepared-statements';
 import { RetryPolicy } from '../resilience/retry.policy';
 import { CheckpointerFactory, type SaverKind } from '../saver/checkpointer.factory';
 import { PostgresCheckpointer } from '../saver/postgres-checkpointer';
@@ -41,6 +42,8 @@ export interface CheckpointerMetricsSnapshot {
   readonly turns: ThreadTurnStats;
   /** Saver writes refused because their thread had been deleted (`ThreadDeletedError`). */
   readonly deletedThreadWrites: number;
+  /** Whether the module's hot statements run prepared (`preparedStatements`), and why. */
+  readonly preparedStatements: PreparedStatementsState;
   /**
    * Checkpoints refused because they built on state pruned or reset after their graph read it
    * (`StaleCheckpointError`).
@@ -122,6 +125,7 @@ export class CheckpointerMetrics {
       staleCheckpointWrites:
         this.saver instanceof PostgresCheckpointer ? this.saver.staleWrites : 0,
       retention: this.retention.stats(),
+      preparedStatements: this.pools.preparedStatements.state,
       schema:
         latest === undefined
           ? null

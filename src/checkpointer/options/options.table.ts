@@ -106,6 +106,7 @@ export const CHECKPOINTER_OPTIONS = section({
   migrations: oneOf(['run', 'verify', 'skip'], { default: 'run' }),
   migrationConnectionString: postgresUrl(),
   migrationLockTimeoutMs: integer({ default: 60_000, min: 1 }),
+  preparedStatements: oneOf(['auto', 'on', 'off'], { default: 'auto' }),
   retryAttempts: integer({ default: 5, min: 0 }),
   retryDelayMs: integer({ default: 2_000, min: 0 }),
   fallback: oneOf(['none', 'memory'], { default: 'none' }),

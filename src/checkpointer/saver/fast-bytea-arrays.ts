@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { poolView } from '../common/pool-view';
+import { preparable } from '../connection/prepared-statements';
 
 /** OID of `bytea[]`, the type of every array upstream's read queries return (any dimensions). */
 const BYTEA_ARRAY_OID = 1001;
@@ -65,17 +66,19 @@ export const FAST_BYTEA_ARRAY_TYPES: pg.CustomTypesConfig = {
 
 /**
  * A view of `pool` whose `query(text, values)` decodes `bytea[]` results with
- * `parseHexByteaArray`; everything else (checkouts, events, counters) is the pool itself. Given
+ * `parseHexByteaArray`, and marks each statement `preparable` (the pool may run it as a named
+ * prepared statement); everything else (checkouts, events, counters) is the pool itself. Given
  * to upstream's read paths (`getTuple`, `list`), whose SQL and code stay untouched.
  */
 export function withFastByteaArrays(pool: pg.Pool): pg.Pool {
   const query = (config: string | pg.QueryConfig, ...rest: unknown[]): unknown => {
     const callback = rest.find((arg) => typeof arg === 'function');
     const values = typeof config === 'string' && Array.isArray(rest[0]) ? rest[0] : undefined;
-    const withTypes =
+    const withTypes = preparable(
       typeof config === 'string'
         ? { text: config, values, types: FAST_BYTEA_ARRAY_TYPES }
-        : { types: FAST_BYTEA_ARRAY_TYPES, ...config };
+        : { types: FAST_BYTEA_ARRAY_TYPES, ...config },
+    );
     const run = pool.query.bind(pool) as (...args: unknown[]) => unknown;
     return callback === undefined ? run(withTypes) : run(withTypes, callback);
   };

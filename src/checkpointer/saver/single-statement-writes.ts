@@ -8,6 +8,7 @@ import {
 } from '@langchain/langgraph-checkpoint';
 import type pg from 'pg';
 import { assertStorableText } from './unstorable-text';
+import { preparable } from '../connection/prepared-statements';
 import {
   type BlobRow,
   type Statement,
@@ -137,12 +138,15 @@ export class SingleStatementWrites {
   }
 
   /**
-   * Sends a write; a guarded one whose status is not `'writable'` stored nothing: the thread was
-   * deleted (`ThreadDeletedError`), or the checkpoint builds on pruned state
-   * (`StaleCheckpointError`, for `put` only: `parentId` is its parent).
+   * Sends a write, `preparable` (the pool may name it: these are the saver's hottest statements);
+   * a guarded one whose status is not `'writable'` stored nothing: the thread was deleted
+   * (`ThreadDeletedError`), or the checkpoint builds on pruned state (`StaleCheckpointError`, for
+   * `put` only: `parentId` is its parent).
    */
   private async send(statement: Statement, threadId: string, parentId?: string): Promise<void> {
-    const result = await this.pool.query<{ status?: string }>(statement.text, statement.values);
+    const result = await this.pool.query<{ status?: string }>(
+      preparable({ text: statement.text, values: statement.values }),
+    );
     const status = result.rows[0]?.status;
     if (!this.refuseDeletedThreads || status === 'writable') return;
     if (status === 'gone' && parentId !== undefined) {

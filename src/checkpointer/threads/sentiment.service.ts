@@ -3,6 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import { getCheckpointerDbToken } from '../common/checkpointer.tokens';
 import { RetryPolicy } from '../resilience/retry.policy';
 import type { CheckpointerDatabase } from '../schema/database';
+import { selectSentiments } from './sentiment.query';
 import { parseRunId, parseSentiment, parseThreadId, parseUserEmail } from './thread-input';
 import { RunNotFoundError, ThreadNotFoundError } from './thread.errors';
 import type { RatedRun, SentimentSummary } from './thread.models';
@@ -85,17 +86,7 @@ export class SentimentService {
   async getSentiments(userEmail: string, threadId: string): Promise<Record<string, boolean>> {
     const email = parseUserEmail(userEmail);
     const id = parseThreadId(threadId);
-    // The outer join yields one row for an owned thread with no rating, none for no thread.
-    const query = this.db
-      .selectFrom('users_threads as t')
-      .leftJoin('users_threads_runs as r', (join) =>
-        join.onRef('r.thread_id', '=', 't.thread_id').on('r.sentiment', 'is not', null),
-      )
-      .select(['r.run_id', 'r.sentiment'])
-      .where('t.thread_id', '=', id)
-      .where('t.owner_email', '=', email)
-      .orderBy('r.created_at')
-      .orderBy('r.run_id');
+    const query = selectSentiments(this.db, email, id);
     const rows = await this.retry.idempotent('sentiment.getSentiments', () => query.execute());
     if (rows.length === 0) throw new ThreadNotFoundError(id);
     const ratings: Record<string, boolean> = {};

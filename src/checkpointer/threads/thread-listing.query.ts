@@ -33,7 +33,7 @@ export async function readFirstPage(
 }
 
 /** The first `limit` threads by newest activity, with the database's clock. One index range scan. */
-function selectFirstPage(db: Db, userEmail: string, limit: number) {
+export function selectFirstPage(db: Db, userEmail: string, limit: number) {
   return db
     .selectFrom('users_threads')
     .select(THREAD_SUMMARY_COLUMNS)
@@ -86,7 +86,12 @@ function unchangedAfter(db: Db, userEmail: string, cursor: ThreadCursor) {
 }
 
 /** The unchanged page, and whether any of the user's threads moved since the pass began. */
-function selectUnchangedPage(db: Db, userEmail: string, cursor: ThreadCursor, limit: number) {
+export function selectUnchangedPage(
+  db: Db,
+  userEmail: string,
+  cursor: ThreadCursor,
+  limit: number,
+) {
   return unchangedAfter(db, userEmail, cursor)
     .select((eb) => [
       utcMicros(eb.ref('last_run_at')).as('activity_key'),
@@ -177,6 +182,11 @@ export function selectOffsetPage(db: Db, userEmail: string, offset: number, limi
     )
     .select('c.total')
     .select(THREAD_SUMMARY_COLUMNS.map((column) => `p.${column}` as const));
+}
+
+/** `{ total }`: the user's number of threads, from the counter (one index lookup). */
+export function selectThreadCount(db: Db, userEmail: string) {
+  return db.selectNoFrom((eb) => threadCount(eb, userEmail).as('total'));
 }
 
 /** The user's number of threads (0 for a user never seen), from the counter. */

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Kysely } from 'kysely';
-import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { ResolvedCheckpointerOptions } from '../options/checkpointer.options';
 import { getCheckpointerDbToken, getCheckpointerOptionsToken } from '../common/checkpointer.tokens';
 import { RetryPolicy } from '../resilience/retry.policy';
@@ -27,7 +26,13 @@ import {
   parseTitle,
   parseUserEmail,
 } from './thread-input';
-import { readFirstPage, readNextPage, selectOffsetPage, threadCount } from './thread-listing.query';
+import { selectThreadDetail } from './thread-detail.query';
+import {
+  readFirstPage,
+  readNextPage,
+  selectOffsetPage,
+  selectThreadCount,
+} from './thread-listing.query';
 import { THREAD_SUMMARY_COLUMNS, hasThread, toThreadSummary } from './thread-rows';
 import { UNTITLED_THREAD, titleFromPrompt } from './thread-title';
 import { RunConflictError, ThreadNotFoundError } from './thread.errors';
@@ -232,7 +237,7 @@ export class ThreadService {
   async countThreads(userEmail: string): Promise<number> {
     const email = parseUserEmail(userEmail);
     const row = await this.retry.idempotent('threads.countThreads', () =>
-      this.db.selectNoFrom((eb) => threadCount(eb, email).as('total')).executeTakeFirstOrThrow(),
+      selectThreadCount(this.db, email).executeTakeFirstOrThrow(),
     );
     return row.total;
   }
@@ -246,21 +251,7 @@ export class ThreadService {
   async getThread(userEmail: string, threadId: string): Promise<ThreadDetail> {
     const email = parseUserEmail(userEmail);
     const id = parseThreadId(threadId);
-    const query = this.db
-      .selectFrom('users_threads as t')
-      .select(THREAD_SUMMARY_COLUMNS.map((column) => `t.${column}` as const))
-      .select((eb) =>
-        jsonArrayFrom(
-          eb
-            .selectFrom('users_threads_runs as r')
-            .select(['r.run_id', 'r.prompt', 'r.created_at', 'r.sentiment'])
-            .whereRef('r.thread_id', '=', 't.thread_id')
-            .orderBy('r.created_at')
-            .orderBy('r.run_id'),
-        ).as('runs'),
-      )
-      .where('t.thread_id', '=', id)
-      .where('t.owner_email', '=', email);
+    const query = selectThreadDetail(this.db, email, id);
     const row = await this.retry.idempotent('threads.getThread', () => query.executeTakeFirst());
     if (row === undefined) throw new ThreadNotFoundError(id);
     return {
