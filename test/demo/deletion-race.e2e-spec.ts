@@ -101,6 +101,7 @@ it('a turn and its deletion in flight together, 40 times: nothing left, nothing 
       'delete /threads/:id': { status: 404, body: notFound(thread) },
       [`put /runs/${runId}/sentiment`]: { status: 404, body: notFound(`run ${runId} not found`) },
       'get /threads/:id/sentiments': { status: 404, body: notFound(thread) },
+      'post /threads/:id/runs/stream': { status: 404, body: notFound(thread) },
     });
     // Alice: gone (410) where she would write on it, not found where she would read it.
     const gone = { statusCode: 410, error: 'Gone', message: `thread "${threadId}" was deleted` };
@@ -114,6 +115,7 @@ it('a turn and its deletion in flight together, 40 times: nothing left, nothing 
       'delete /threads/:id': { status: 410, body: gone },
       [`put /runs/${runId}/sentiment`]: { status: 404, body: notFound(`run ${runId} not found`) },
       'get /threads/:id/sentiments': { status: 404, body: notFound(thread) },
+      'post /threads/:id/runs/stream': { status: 410, body: gone },
     });
     // Her listing never shows it; no answer, hers or Bob's, carries a word of the conversation.
     expect(own.texts).not.toContain(`"thread_id":"${threadId}"`);
