@@ -1,6 +1,7 @@
 /**
  * Deleted means gone, over HTTP: issue 9's reproduction on the demo. Alice posts a turn and
- * deletes its thread 0-7 ms later, both requests in flight together, 40 times. Before the fix the
+ * deletes its thread 0-19 ms later (the turn reads its thread's limits before its first write,
+ * so the offsets reach past that), both requests in flight together, 40 times. Before the fix the
  * running graph wrote after the delete, and Bob, posting to the same id, read Alice's messages.
  * Now: no row of the thread is left in any table, the turn answers 201 or 410 (never 500), and
  * neither Bob nor Alice can read anything of it or record a run on it, on any route.
@@ -63,7 +64,7 @@ it('a turn and its deletion in flight together, 40 times: nothing left, nothing 
   for (let attempt = 0; attempt < 40; attempt += 1) {
     const threadId = await createThread(fixture.demo, ALICE);
     const turn = inFlight(alice.post(`/threads/${threadId}/runs`, { prompt: SECRET }));
-    await sleep(attempt % 8);
+    await sleep(attempt % 20);
     expectStatus(await alice.delete(`/threads/${threadId}`), 200);
     // Once the deletion has answered, nothing of the conversation exists, the turn still running
     // or not. (Only the turn's own lease may still be there: a turn admitted just before the

@@ -10,6 +10,7 @@ import {
   TurnLeaseLostError,
   classifyDatabaseError,
 } from '../../checkpointer';
+import { ThreadQuotaExceededError } from '../quota/thread-quota.error';
 
 /** `Retry-After` of a 503 that has none yet (readiness down or shutting down, pool exhausted). */
 export const RETRY_AFTER_SECONDS = 2;
@@ -29,7 +30,8 @@ export interface ApiError {
  * Maps the library's typed errors to HTTP: invalid input 400 (naming the field), not found or not
  * yours 404 (the same answer, so nobody learns about other users' threads), run conflict 409,
  * a thread busy with another turn (or a turn interrupted by one) 409 with `Retry-After`, a
- * thread its owner deleted 410, a transient database error after retries or pool exhaustion 503. Anything unexpected is a 500 whose body carries no
+ * thread its owner deleted 410, a thread at a configured limit 422 naming it, a transient database
+ * error after retries or pool exhaustion 503. Anything unexpected is a 500 whose body carries no
  * stack trace and no SQL; `onUnexpected` is told (to log it).
  */
 export function toApiError(error: unknown, onUnexpected: (error: unknown) => void): ApiError {
@@ -77,6 +79,12 @@ export function toApiError(error: unknown, onUnexpected: (error: unknown) => voi
       ...answer(HttpStatus.CONFLICT, 'Conflict', error.message),
       retryAfterSeconds: INTERRUPTED_RETRY_AFTER_SECONDS,
     };
+  }
+  if (error instanceof ThreadQuotaExceededError) {
+    return answer(HttpStatus.UNPROCESSABLE_ENTITY, 'Unprocessable Entity', error.message, {
+      limit: error.limit,
+      max: error.max,
+    });
   }
   // Retries spent on a transient error, or no connection free: tell the client to come back.
   if (classifyDatabaseError(error).kind !== 'permanent') {

@@ -10,7 +10,7 @@ interface HttpResponse {
 
 /**
  * Answers every error as `toApiError` maps it (the library's typed errors to 400, 404, 409, 410,
- * 503; anything unexpected a 500 without stack trace or SQL, logged here).
+ * 422, 503; anything unexpected a 500 without stack trace or SQL, logged here).
  *
  * Every 503 (the `RetryInterceptor`'s, readiness down or shutting down, ours) carries
  * `Retry-After`, and every error body has `statusCode`, `error` and `message` (Terminus's health

@@ -7,6 +7,7 @@ import {
   type ChatGraph,
   type ChatMessage,
 } from '../graph/chat-graph';
+import { ThreadQuota } from '../quota/thread-quota';
 
 /** One turn of a conversation, as a user asked for it. */
 export interface ChatTurnRequest {
@@ -35,8 +36,8 @@ type ThreadConfig = { configurable: { thread_id: string } };
 /**
  * Takes a turn: inside the thread's turn (`ThreadTurns.run`: ownership and deletion checked
  * first, so another user's requests never wait; then the thread's lease, held across every
- * replica), records the run and runs the graph on the thread, at once (`take`) or streaming its
- * answer (`stream`).
+ * replica), checks the thread's limits (`ThreadQuota`), records the run and runs the graph on the
+ * thread, at once (`take`) or streaming its answer (`stream`).
  *
  * One turn at a time per thread: a graph reads the thread's latest checkpoint and writes the
  * next, so two turns run at once would both build on the same checkpoint and all but one would
@@ -53,6 +54,7 @@ export class ChatTurnService {
   constructor(
     private readonly threads: ThreadService,
     private readonly turns: ThreadTurns,
+    private readonly quota: ThreadQuota,
     @Inject(CHAT_GRAPH) private readonly graph: ChatGraph,
   ) {}
 
@@ -60,6 +62,7 @@ export class ChatTurnService {
    * @throws ThreadNotFoundError not this user's thread, or none (nothing waited, nothing ran).
    * @throws ThreadDeletedError the user deleted the thread, before or during the turn.
    * @throws ThreadBusyError another turn held the thread for longer than this one may wait.
+   * @throws ThreadQuotaExceededError the thread is at a configured limit (nothing recorded).
    * @throws TurnLeaseLostError the turn lost its lease to another turn while its graph ran.
    */
   take(request: ChatTurnRequest): Promise<ChatTurn> {
@@ -85,6 +88,7 @@ export class ChatTurnService {
     request: ChatTurnRequest,
     listener?: ChatTurnListener,
   ): Promise<ChatTurn> {
+    await this.quota.admit(request);
     const run = await this.threads.recordRun(request);
     listener?.started(run);
     const config = { configurable: { thread_id: run.threadId } };

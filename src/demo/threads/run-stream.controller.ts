@@ -29,7 +29,7 @@ const EVENTS_DESCRIPTION = [
     'would have had (410 thread deleted meanwhile, 409 lease lost, 503 database unavailable, ' +
     '500), and `Retry-After` as a number when it applies.',
   '',
-  'Failures before the turn starts (400, 401, 404, 409 busy, 410, 503) are plain ' +
+  'Failures before the turn starts (400, 401, 404, 409 busy, 410, 422 limit, 503) are plain ' +
     'JSON error answers, as on `POST /threads/{threadId}/runs`. A client that disconnects does ' +
     'not stop the turn: its answer is checkpointed, as `GET /threads/{threadId}` shows.',
 ].join('\n');
