@@ -71,6 +71,15 @@ const THREAD_MAX_TURNS_RANGE = { min: 1, max: 1_000_000 } as const;
 export const DEFAULT_THREAD_MAX_STATE_BYTES = 1_048_576;
 const THREAD_MAX_STATE_BYTES_RANGE = { min: 1024, max: 1_073_741_824 } as const;
 
+/**
+ * Whether `env` (the process's, before validation) runs the demo in development: `NODE_ENV`
+ * unset, blank or `development`. For what must not even be registered elsewhere (`/dev/token`).
+ */
+export function isDevelopment(env: Record<string, unknown>): boolean {
+  const value = env.NODE_ENV;
+  return typeof value !== 'string' || value.trim() === '' || value.trim() === 'development';
+}
+
 /** `ConfigModule.forRoot({ validate })`: returns the typed environment or throws listing every problem. */
 export function validateDemoEnvironment(raw: Record<string, unknown>): DemoEnvironment {
   const problems: string[] = [];
