@@ -1,7 +1,7 @@
 import { Api, ApiError, type ThreadDetail } from './api.js';
 import { ConversationPanel } from './conversation-panel.js';
 import { byId, show, uuid } from './dom.js';
-import { Notice } from './notice.js';
+import { Notice, type Retry } from './notice.js';
 import { claimsOf, forgetToken, isTokenChange, storeToken, storedToken } from './session.js';
 import { ThreadsPanel } from './threads-panel.js';
 
@@ -17,7 +17,7 @@ class ChatPage {
   private readonly threads = new ThreadsPanel({
     load: (cursor) => this.api.listThreads(cursor),
     open: (threadId) => this.navigate(threadId),
-    failed: (error, again) => this.failed(error, again),
+    failed: (error, retry) => this.failed(error, retry),
   });
   private readonly conversation = new ConversationPanel({
     rate: async (runId, sentiment) => {
@@ -47,8 +47,11 @@ class ChatPage {
   private readonly renameInput = byId('rename-input', HTMLInputElement);
   private readonly confirmDelete = byId('confirm-delete', HTMLDialogElement);
   private openThread: string | undefined;
+  /** A thread being created ("New conversation" clicked): a prompt sent meanwhile goes there. */
+  private creating: Promise<string | undefined> | undefined;
+  /** The thread whose answer is streaming into the conversation now. */
+  private streaming: string | undefined;
   private expiry: number | undefined;
-  private busy = false;
 
   start(): void {
     this.emailForm.addEventListener('submit', (event) => {
@@ -151,7 +154,7 @@ class ChatPage {
         this.tokenInput.focus();
         return;
       }
-      this.failed(error, () => void this.signInByEmail());
+      this.failed(error, { key: 'sign-in', run: () => void this.signInByEmail() });
     }
   }
 
@@ -169,6 +172,7 @@ class ChatPage {
 
   private signOut(reason?: string): void {
     forgetToken();
+    this.notice.reset();
     history.replaceState(null, '', location.pathname);
     this.showSignIn(reason);
   }
@@ -198,33 +202,54 @@ class ChatPage {
     try {
       thread = await this.api.getThread(threadId);
     } catch (error) {
-      if (this.openThread === threadId) this.failed(error, () => void this.load(threadId));
+      if (this.openThread !== threadId) return;
+      this.failed(error, {
+        key: `thread:${threadId}`,
+        run: () => {
+          if (this.openThread === threadId) void this.load(threadId);
+        },
+      });
       return;
     }
-    if (this.openThread !== threadId) return;
+    // The conversation on screen is ahead of what was read while its answer streams.
+    if (this.openThread !== threadId || this.streaming === threadId) return;
     this.notice.hide();
     this.conversation.render(thread);
     show(this.tools, true);
     this.endRename();
   }
 
-  private async newThread(): Promise<string | undefined> {
+  /** Creates a thread and opens it; one at a time, however often the button is pressed. */
+  private newThread(): Promise<string | undefined> {
+    this.creating ??= this.createThread().finally(() => (this.creating = undefined));
+    return this.creating;
+  }
+
+  private async createThread(): Promise<string | undefined> {
     try {
       const thread = await this.api.createThread();
       this.threads.upsert(thread, true);
+      // Open at once (it is empty), before the address changes and loads it again.
+      this.openThread = thread.thread_id;
+      this.threads.select(thread.thread_id);
+      this.conversation.render({ ...thread, messages: [], runs: [] });
+      show(this.tools, true);
       this.navigate(thread.thread_id);
       this.prompt.focus();
       return thread.thread_id;
     } catch (error) {
-      this.failed(error, () => void this.newThread());
+      this.failed(error, { key: 'new-thread', run: () => void this.newThread() });
       return undefined;
     }
   }
 
   private async submitPrompt(): Promise<void> {
     const prompt = this.prompt.value.trim();
-    if (prompt === '' || this.busy) return;
-    const threadId = this.openThread ?? (await this.newThread());
+    if (prompt === '' || this.streaming !== undefined) return;
+    const threadId =
+      this.creating !== undefined
+        ? await this.creating
+        : (this.openThread ?? (await this.newThread()));
     if (threadId === undefined) return;
     this.prompt.value = '';
     await this.takeTurn(threadId, prompt, uuid());
@@ -232,7 +257,7 @@ class ChatPage {
 
   /** One turn, streamed; the same `runId` on every attempt, so trying again never runs it twice. */
   private async takeTurn(threadId: string, prompt: string, runId: string): Promise<void> {
-    this.setBusy(true);
+    this.setBusy(threadId);
     const answer = this.conversation.beginTurn(prompt);
     try {
       const end = await this.api.streamTurn(
@@ -248,18 +273,25 @@ class ChatPage {
       // Its new activity puts it first; its first run may have named it.
       void this.refreshListing(threadId);
     } catch (error) {
+      this.setBusy(undefined);
       answer.discard();
-      const again = () => {
-        if (this.openThread === threadId) void this.takeTurn(threadId, prompt, runId);
-      };
-      const explanation = this.failed(error, again);
+      const explanation = this.failed(error, {
+        key: `turn:${runId}`,
+        run: () => {
+          if (this.openThread === threadId) void this.takeTurn(threadId, prompt, runId);
+        },
+        // Not sent after all: the prompt goes back to the message box.
+        cancel: () => {
+          if (this.openThread === threadId && this.prompt.value === '') this.prompt.value = prompt;
+        },
+      });
       if (explanation.retryAfterSeconds === undefined && !explanation.threadGone) {
         // Not tried again by itself: give the prompt back, and show the thread as it is.
         if (this.openThread === threadId && this.prompt.value === '') this.prompt.value = prompt;
         if (this.openThread === threadId) void this.load(threadId);
       }
     } finally {
-      this.setBusy(false);
+      this.setBusy(undefined);
     }
   }
 
@@ -298,7 +330,7 @@ class ChatPage {
       this.conversation.retitle(thread.title);
       this.endRename();
     } catch (error) {
-      this.failed(error, () => void this.rename());
+      this.failed(error, { key: 'rename', run: () => void this.rename() });
     }
   }
 
@@ -308,7 +340,7 @@ class ChatPage {
     try {
       await this.api.deleteThread(threadId);
     } catch (error) {
-      this.failed(error, () => void this.deleteOpen());
+      this.failed(error, { key: 'delete', run: () => void this.deleteOpen() });
       return;
     }
     this.forgetThread(threadId, 'The conversation was deleted.');
@@ -327,10 +359,9 @@ class ChatPage {
   }
 
   /** Tells the user what went wrong, and acts on it (sign-in, a gone thread, a retry). */
-  private failed(error: unknown, again?: () => void) {
-    const explanation = this.notice.explain(error, again);
+  private failed(error: unknown, retry?: Retry) {
+    const explanation = this.notice.explain(error, retry);
     if (explanation.signOut) {
-      this.notice.hide();
       this.signOut(explanation.message);
     } else if (explanation.threadGone && this.openThread !== undefined) {
       this.forgetThread(this.openThread, explanation.message);
@@ -338,10 +369,10 @@ class ChatPage {
     return explanation;
   }
 
-  private setBusy(busy: boolean): void {
-    this.busy = busy;
-    this.send.disabled = busy;
-    this.send.textContent = busy ? 'Answering…' : 'Send';
+  private setBusy(streaming: string | undefined): void {
+    this.streaming = streaming;
+    this.send.disabled = streaming !== undefined;
+    this.send.textContent = streaming === undefined ? 'Send' : 'Answering…';
   }
 }
 

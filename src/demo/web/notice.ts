@@ -63,9 +63,20 @@ export function explain(error: unknown): Explanation {
   }
 }
 
+/** An action to try again, by name: one per name is kept, the latest. */
+export interface Retry {
+  /** What it is (`turn:<runId>`, `thread:<id>`, ...): trying the same thing twice is once. */
+  readonly key: string;
+  readonly run: () => void;
+  /** Called instead of `run` when the user dismisses the notice (to give a prompt back). */
+  readonly cancel?: () => void;
+}
+
 /**
- * The page's one alert region: a message in words, and for failures worth trying again a
- * countdown that tries by itself (after the server's `Retry-After`) and a "Retry now" button.
+ * The page's one alert region: a message in words and, while failures worth trying again are
+ * pending, a countdown that tries them all by itself (after the server's `Retry-After`) and a
+ * "Retry now" button. Several can be pending at once (a turn and a reload that failed in the
+ * same outage): none is forgotten because another failed after it.
  */
 export class Notice {
   private readonly region = byId('notice', HTMLDivElement);
@@ -73,25 +84,53 @@ export class Notice {
   private readonly countdown = byId('notice-countdown', HTMLParagraphElement);
   private readonly retryButton = byId('notice-retry', HTMLButtonElement);
   private readonly dismissButton = byId('notice-dismiss', HTMLButtonElement);
+  private readonly pending = new Map<string, Retry>();
   private timer: number | undefined;
-  private retry: (() => void) | undefined;
 
   constructor() {
     this.retryButton.addEventListener('click', () => this.retryNow());
-    this.dismissButton.addEventListener('click', () => this.hide());
+    this.dismissButton.addEventListener('click', () => this.dismiss());
   }
 
-  /** Shows `message`; with `retry`, tries it again after `seconds` unless told sooner. */
-  show(message: string, retry?: { seconds: number; action: () => void }): void {
-    this.stop();
+  /** Shows `message`; with `retry`, tries it again after `seconds` (with any others pending). */
+  show(message: string, retry?: Retry & { readonly seconds: number }): void {
     this.text.textContent = message;
-    this.region.dataset.kind = retry === undefined ? 'error' : 'retrying';
-    show(this.retryButton, retry !== undefined);
-    show(this.countdown, retry !== undefined);
     show(this.region, true);
-    if (retry === undefined) return;
-    this.retry = retry.action;
-    let left = Math.max(1, Math.ceil(retry.seconds));
+    if (retry !== undefined) {
+      this.pending.set(retry.key, retry);
+      this.countDown(retry.seconds);
+    }
+    this.region.dataset.kind = this.pending.size === 0 ? 'error' : 'retrying';
+    show(this.retryButton, this.pending.size > 0);
+    show(this.countdown, this.pending.size > 0);
+  }
+
+  /** Shows what `error` means, trying `retry` again when the failure says to. */
+  explain(error: unknown, retry?: Retry): Explanation {
+    const explanation = explain(error);
+    const seconds = explanation.retryAfterSeconds;
+    this.show(
+      explanation.message,
+      seconds === undefined || retry === undefined ? undefined : { ...retry, seconds },
+    );
+    return explanation;
+  }
+
+  /** Something worked: the message goes, unless tries are still pending. */
+  hide(): void {
+    if (this.pending.size === 0) show(this.region, false);
+  }
+
+  /** Forgets everything pending (a sign-out): nothing is tried again, nothing given back. */
+  reset(): void {
+    this.stop();
+    this.pending.clear();
+    show(this.region, false);
+  }
+
+  private countDown(seconds: number): void {
+    this.stop();
+    let left = Math.max(1, Math.ceil(seconds));
     const tick = () => {
       if (left <= 0) {
         this.retryNow();
@@ -104,31 +143,22 @@ export class Notice {
     tick();
   }
 
-  /** Shows what `error` means, retrying `action` when the failure says to. */
-  explain(error: unknown, action?: () => void): Explanation {
-    const explanation = explain(error);
-    const seconds = explanation.retryAfterSeconds;
-    this.show(
-      explanation.message,
-      seconds === undefined || action === undefined ? undefined : { seconds, action },
-    );
-    return explanation;
-  }
-
-  hide(): void {
+  private retryNow(): void {
+    const due = [...this.pending.values()];
+    this.pending.clear();
     this.stop();
     show(this.region, false);
+    for (const retry of due) retry.run();
   }
 
-  private retryNow(): void {
-    const action = this.retry;
-    this.hide();
-    action?.();
+  private dismiss(): void {
+    const dropped = [...this.pending.values()];
+    this.reset();
+    for (const retry of dropped) retry.cancel?.();
   }
 
   private stop(): void {
     if (this.timer !== undefined) window.clearTimeout(this.timer);
     this.timer = undefined;
-    this.retry = undefined;
   }
 }

@@ -1,5 +1,6 @@
 import type { ThreadItem, ThreadPage } from './api.js';
 import { byId, element, show } from './dom.js';
+import type { Retry } from './notice.js';
 
 /** What the list needs from the page. */
 export interface ThreadsPanelHost {
@@ -7,8 +8,8 @@ export interface ThreadsPanelHost {
   load(cursor: string | null): Promise<ThreadPage>;
   /** The user picked a thread. */
   open(threadId: string): void;
-  /** Loading failed: tell the user (and retry `again` when that makes sense). */
-  failed(error: unknown, again: () => void): void;
+  /** Loading failed: tell the user (and try `retry` again when that makes sense). */
+  failed(error: unknown, retry: Retry): void;
 }
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
@@ -32,7 +33,7 @@ export class ThreadsPanel {
     try {
       page = await this.host.load(null);
     } catch (error) {
-      this.host.failed(error, () => void this.reload());
+      this.host.failed(error, { key: 'threads', run: () => void this.reload() });
       return;
     }
     this.items.clear();
@@ -88,7 +89,7 @@ export class ThreadsPanel {
     try {
       this.append(await this.host.load(this.cursor));
     } catch (error) {
-      this.host.failed(error, () => void this.loadMore());
+      this.host.failed(error, { key: 'threads:more', run: () => void this.loadMore() });
     } finally {
       this.more.disabled = false;
     }

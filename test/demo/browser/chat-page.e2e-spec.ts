@@ -349,6 +349,7 @@ describeInBrowser('the chat page', () => {
       await signIn(page, ALICE);
       await page.getByRole('button', { name: 'New conversation' }).click();
       await page.locator('#thread-list button[aria-current="true"]').waitFor();
+      const threadId = new URLSearchParams(new URL(page.url()).hash.slice(1)).get('thread')!;
 
       proxy!.refuse(60_000); // and cuts the pool's open connections
       await page.getByLabel('Your message').fill('Anyone there?');
@@ -371,6 +372,11 @@ describeInBrowser('the chat page', () => {
       await page.reload();
       await page.locator('#messages .message').nth(1).waitFor();
       expect(await messagesOf(page)).toEqual(['Anyone there?', reply('Anyone there?', 2)]);
+      const stored = expectStatus(
+        await actingAs(fixture.demo, ALICE).get(`/threads/${threadId}`),
+        200,
+      ).body as ThreadDetailBody;
+      expect(stored.run_count).toBe(1);
       expect(trouble).toEqual({ errors: [], violations: [] });
     },
     90_000,
