@@ -313,33 +313,38 @@ describeInBrowser('the chat page', () => {
     expect(trouble).toEqual({ errors: [], violations: [] });
   });
 
-  it('a busy thread: said in words, tried again after Retry-After, answered', async () => {
-    const page = await newPage();
-    await signIn(page, ALICE);
-    await page.getByRole('button', { name: 'New conversation' }).click();
-    await page.locator('#thread-list button[aria-current="true"]').waitFor();
-    const threadId = new URLSearchParams(new URL(page.url()).hash.slice(1)).get('thread')!;
-    // Another turn holds the thread, as another tab or replica would.
-    let release: () => void = () => undefined;
-    let holding: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (holding = resolve));
-    const other = fixture.demo.app.get(ThreadTurns).run(ALICE, threadId, async () => {
-      holding();
-      await new Promise<void>((resolve) => (release = resolve));
-    });
-    await held;
-    await page.getByLabel('Your message').fill('Are you free?');
-    await page.getByLabel('Your message').press('Enter');
-    await notice(page).getByText('This conversation is busy answering another message.').waitFor();
-    await notice(page)
-      .getByText(/Trying again in \d+ s/)
-      .waitFor();
-    release();
-    await other;
-    await page.getByRole('button', { name: 'Good answer' }).waitFor({ timeout: 15_000 });
-    expect(await messagesOf(page)).toEqual(['Are you free?', reply('Are you free?', 2)]);
-    await notice(page).waitFor({ state: 'hidden' });
-  });
+  itOnRealPostgres(
+    'a busy thread: said in words, tried again after Retry-After, answered',
+    async () => {
+      const page = await newPage();
+      await signIn(page, ALICE);
+      await page.getByRole('button', { name: 'New conversation' }).click();
+      await page.locator('#thread-list button[aria-current="true"]').waitFor();
+      const threadId = new URLSearchParams(new URL(page.url()).hash.slice(1)).get('thread')!;
+      // Another turn holds the thread, as another tab or replica would.
+      let release: () => void = () => undefined;
+      let holding: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => (holding = resolve));
+      const other = fixture.demo.app.get(ThreadTurns).run(ALICE, threadId, async () => {
+        holding();
+        await new Promise<void>((resolve) => (release = resolve));
+      });
+      await held;
+      await page.getByLabel('Your message').fill('Are you free?');
+      await page.getByLabel('Your message').press('Enter');
+      await notice(page)
+        .getByText('This conversation is busy answering another message.')
+        .waitFor();
+      await notice(page)
+        .getByText(/Trying again in \d+ s/)
+        .waitFor();
+      release();
+      await other;
+      await page.getByRole('button', { name: 'Good answer' }).waitFor({ timeout: 15_000 });
+      expect(await messagesOf(page)).toEqual(['Are you free?', reply('Are you free?', 2)]);
+      await notice(page).waitFor({ state: 'hidden' });
+    },
+  );
 
   itOnRealPostgres(
     'the database stopped: the page says so, tries again after Retry-After, and recovers',
