@@ -5,6 +5,7 @@
  * for the last place get it once; a re-sent run is not a new turn.
  */
 import { type DemoApp, bootDemoApp } from '../support/demo-app';
+import { itOnRealPostgres } from '../support/real-postgres';
 import { asText } from '../support/sse';
 import {
   type DemoFixture,
@@ -83,20 +84,24 @@ it('THREAD_MAX_TURNS: the turn past the limit is a 422 naming it, on both routes
   expectStatus(await actingAs(demo, ALICE).delete(`/threads/${threadId}`), 200);
 });
 
-it('THREAD_MAX_TURNS under concurrency: of six turns racing for the last place, one gets it', async () => {
-  const { demo } = fixture;
-  const threadId = await createThread(demo, ALICE);
-  expectStatus(await say(demo, threadId, { prompt: 'the first' }), 201);
-  const racing = await Promise.all(
-    Array.from({ length: 6 }, (_, i) => inFlight(say(demo, threadId, { prompt: `racer ${i}` }))),
-  );
-  const statuses = racing.map((r) => r.status).sort();
-  expect(statuses).toEqual([201, 422, 422, 422, 422, 422]);
-  const detail = expectStatus(await actingAs(demo, ALICE).get(`/threads/${threadId}`), 200)
-    .body as ThreadDetailBody;
-  expect(detail.run_count).toBe(2);
-  expect(detail.messages).toHaveLength(4);
-});
+// Concurrent sessions: a real server's (embedded PGlite is one session).
+itOnRealPostgres(
+  'THREAD_MAX_TURNS under concurrency: of six turns racing for the last place, one gets it',
+  async () => {
+    const { demo } = fixture;
+    const threadId = await createThread(demo, ALICE);
+    expectStatus(await say(demo, threadId, { prompt: 'the first' }), 201);
+    const racing = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => inFlight(say(demo, threadId, { prompt: `racer ${i}` }))),
+    );
+    const statuses = racing.map((r) => r.status).sort();
+    expect(statuses).toEqual([201, 422, 422, 422, 422, 422]);
+    const detail = expectStatus(await actingAs(demo, ALICE).get(`/threads/${threadId}`), 200)
+      .body as ThreadDetailBody;
+    expect(detail.run_count).toBe(2);
+    expect(detail.messages).toHaveLength(4);
+  },
+);
 
 it('THREAD_MAX_STATE_BYTES: a turn whose prompt would take the state past it is a 422, writing nothing', async () => {
   const threadId = await createThread(small, ALICE);
