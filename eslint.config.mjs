@@ -58,6 +58,7 @@ export default tseslint.config(
       'coverage/**',
       'node_modules/**',
       '.data/**',
+      '.artifacts/**',
       // The compat fixture apps resolve their own Nest (11 or 12) from their own node_modules,
       // which exist only inside a run: their own tsc (strict) checks them in test/compat/run.mjs.
       'test/compat/nest*/**',
@@ -94,6 +95,11 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // The chat page runs in the browser: its own tsconfig (DOM, no Node), browser globals only.
+    files: ['src/demo/web/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
   },
   {
     // Tests assert on loosely typed JSON bodies and driver results.

@@ -1,10 +1,15 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ConfigModule, ConfigService } from '@nestjs/config';
+import { ConditionalModule, ConfigModule, ConfigService } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { CheckpointerModule } from '../checkpointer';
-import { type DemoEnvironment, validateDemoEnvironment } from './config/demo.environment';
+import {
+  type DemoEnvironment,
+  isDevelopment,
+  validateDemoEnvironment,
+} from './config/demo.environment';
 import { DemoDatabase } from './database/demo-database';
 import { DemoDatabaseModule } from './database/demo-database.module';
+import { DevModule } from './dev/dev.module';
 import { HealthController } from './health/health.controller';
 import { ThreadsModule } from './threads/threads.module';
 
@@ -44,6 +49,8 @@ export class AppModule {
           },
         }),
         ThreadsModule,
+        // POST /dev/token: registered in development only (a 404 anywhere else).
+        ConditionalModule.registerWhen(DevModule, isDevelopment),
       ],
       controllers: [HealthController],
     };

@@ -1,6 +1,7 @@
 /**
  * Deleted means gone, over HTTP: issue 9's reproduction on the demo. Alice posts a turn and
- * deletes its thread 0-7 ms later, both requests in flight together, 40 times. Before the fix the
+ * deletes its thread 0-19 ms later (the turn reads its thread's limits before its first write,
+ * so the offsets reach past that), both requests in flight together, 40 times. Before the fix the
  * running graph wrote after the delete, and Bob, posting to the same id, read Alice's messages.
  * Now: no row of the thread is left in any table, the turn answers 201 or 410 (never 500), and
  * neither Bob nor Alice can read anything of it or record a run on it, on any route.
@@ -63,7 +64,7 @@ it('a turn and its deletion in flight together, 40 times: nothing left, nothing 
   for (let attempt = 0; attempt < 40; attempt += 1) {
     const threadId = await createThread(fixture.demo, ALICE);
     const turn = inFlight(alice.post(`/threads/${threadId}/runs`, { prompt: SECRET }));
-    await sleep(attempt % 8);
+    await sleep(attempt % 20);
     expectStatus(await alice.delete(`/threads/${threadId}`), 200);
     // Once the deletion has answered, nothing of the conversation exists, the turn still running
     // or not. (Only the turn's own lease may still be there: a turn admitted just before the
@@ -101,6 +102,7 @@ it('a turn and its deletion in flight together, 40 times: nothing left, nothing 
       'delete /threads/:id': { status: 404, body: notFound(thread) },
       [`put /runs/${runId}/sentiment`]: { status: 404, body: notFound(`run ${runId} not found`) },
       'get /threads/:id/sentiments': { status: 404, body: notFound(thread) },
+      'post /threads/:id/runs/stream': { status: 404, body: notFound(thread) },
     });
     // Alice: gone (410) where she would write on it, not found where she would read it.
     const gone = { statusCode: 410, error: 'Gone', message: `thread "${threadId}" was deleted` };
@@ -114,6 +116,7 @@ it('a turn and its deletion in flight together, 40 times: nothing left, nothing 
       'delete /threads/:id': { status: 410, body: gone },
       [`put /runs/${runId}/sentiment`]: { status: 404, body: notFound(`run ${runId} not found`) },
       'get /threads/:id/sentiments': { status: 404, body: notFound(thread) },
+      'post /threads/:id/runs/stream': { status: 410, body: gone },
     });
     // Her listing never shows it; no answer, hers or Bob's, carries a word of the conversation.
     expect(own.texts).not.toContain(`"thread_id":"${threadId}"`);

@@ -194,6 +194,12 @@ export function protectedRoutes(threadId: string, runId: string): ProtectedRoute
       body: { sentiment: false },
     },
     { method: 'get', path: `${thread}/sentiments`, route: '/threads/{threadId}/sentiments' },
+    {
+      method: 'post',
+      path: `${thread}/runs/stream`,
+      route: '/threads/{threadId}/runs/stream',
+      body: { prompt: 'Let me in, streaming.' },
+    },
     { method: 'post', path: '/threads', route: '/threads', body: { title: 'Mine' } },
   ];
 }

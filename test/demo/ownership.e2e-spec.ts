@@ -96,6 +96,7 @@ it("every route on Alice's thread and runs answers Bob 404 (or his own empty lis
     [`delete ${thread}`]: threadNotFound,
     [`put /runs/${aliceRuns[1]}/sentiment`]: notFound(`run ${aliceRuns[1]} not found`),
     [`get ${thread}/sentiments`]: threadNotFound,
+    [`post ${thread}/runs/stream`]: threadNotFound,
   });
 
   expect(await aliceView()).toEqual(viewBefore);

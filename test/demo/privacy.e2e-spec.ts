@@ -92,7 +92,7 @@ it("on every route, Alice's thread, her deleted thread and an id nobody has look
     });
     compared += 1;
   }
-  expect(compared).toBe(8);
+  expect(compared).toBe(9);
 });
 
 it("Bob's flood at Alice's thread never enters its turn lock, and Alice's turn runs", async () => {

@@ -225,6 +225,7 @@ describe('health and OpenAPI', () => {
       { operation: 'PATCH /threads/{threadId}', bearer: true },
       { operation: 'POST /threads', bearer: true },
       { operation: 'POST /threads/{threadId}/runs', bearer: true },
+      { operation: 'POST /threads/{threadId}/runs/stream', bearer: true },
       { operation: 'PUT /runs/{runId}/sentiment', bearer: true },
     ]);
     // The answers a client must handle are documented, Retry-After included.
@@ -233,8 +234,15 @@ describe('health and OpenAPI', () => {
         method
       ].responses;
     const turn = responses('/threads/{threadId}/runs', 'post');
-    expect(Object.keys(turn).sort()).toEqual(['201', '404', '409', '410']);
+    expect(Object.keys(turn).sort()).toEqual(['201', '404', '409', '410', '422']);
     expect(turn['409']).toMatchObject({ headers: { 'Retry-After': expect.any(Object) } });
+    // The streamed turn: the same refusals, and its events documented as text/event-stream.
+    const streamed = responses('/threads/{threadId}/runs/stream', 'post');
+    expect(Object.keys(streamed).sort()).toEqual(['200', '404', '409', '410', '422']);
+    expect(streamed['200']).toMatchObject({
+      description: expect.stringContaining('`chunk` `{ text }`'),
+      content: { 'text/event-stream': { schema: { type: 'string' } } },
+    });
     expect(Object.keys(responses('/threads/{threadId}', 'delete')).sort()).toEqual([
       '200',
       '404',

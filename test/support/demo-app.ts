@@ -27,6 +27,8 @@ const DEMO_VARIABLES = [
   'HOST',
   'HEALTH_DETAILS',
   'TURN_WAIT_MS',
+  'THREAD_MAX_TURNS',
+  'THREAD_MAX_STATE_BYTES',
 ] as const;
 
 /** The environment of one boot; `undefined` leaves a variable unset (e.g. `JWT_SECRET`). */

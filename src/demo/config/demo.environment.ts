@@ -43,6 +43,18 @@ export interface DemoEnvironment {
    * 0 to 600,000. Default: the library's `threads.turnWaitMs`, `30000`.
    */
   TURN_WAIT_MS?: number;
+  /**
+   * Most turns (runs) a thread may have: the next is refused with 422 naming the limit, nothing
+   * of it recorded. 1 to 1,000,000. Default: `1000`.
+   */
+  THREAD_MAX_TURNS: number;
+  /**
+   * Largest a thread's checkpointed state may grow, in bytes of its JSON (UTF-8): a turn whose
+   * prompt would take it past this is refused with 422 naming the limit, nothing of it recorded.
+   * Checked before the turn runs, so the answer may take the state past it by its own size.
+   * 1,024 to 1,073,741,824. Default: `1048576` (1 MiB).
+   */
+  THREAD_MAX_STATE_BYTES: number;
 }
 
 const NODE_ENVS = ['development', 'production', 'test'] as const;
@@ -52,6 +64,21 @@ export const DEFAULT_MAX_TOKEN_TTL_SECONDS = 24 * 3600;
 const MAX_TOKEN_TTL_RANGE = { min: 60, max: 30 * 86400 } as const;
 /** Longest `TURN_WAIT_MS`: ten minutes, past any HTTP client's patience. */
 const MAX_TURN_WAIT_MS = 600_000;
+/** `THREAD_MAX_TURNS` when unset, and its range. */
+export const DEFAULT_THREAD_MAX_TURNS = 1000;
+const THREAD_MAX_TURNS_RANGE = { min: 1, max: 1_000_000 } as const;
+/** `THREAD_MAX_STATE_BYTES` when unset (1 MiB), and its range. */
+export const DEFAULT_THREAD_MAX_STATE_BYTES = 1_048_576;
+const THREAD_MAX_STATE_BYTES_RANGE = { min: 1024, max: 1_073_741_824 } as const;
+
+/**
+ * Whether `env` (the process's, before validation) runs the demo in development: `NODE_ENV`
+ * unset, blank or `development`. For what must not even be registered elsewhere (`/dev/token`).
+ */
+export function isDevelopment(env: Record<string, unknown>): boolean {
+  const value = env.NODE_ENV;
+  return typeof value !== 'string' || value.trim() === '' || value.trim() === 'development';
+}
 
 /** `ConfigModule.forRoot({ validate })`: returns the typed environment or throws listing every problem. */
 export function validateDemoEnvironment(raw: Record<string, unknown>): DemoEnvironment {
@@ -109,6 +136,21 @@ export function validateDemoEnvironment(raw: Record<string, unknown>): DemoEnvir
         JSON.stringify(turnWait),
     );
   }
+  const integerIn = (name: string, fallback: number, range: { min: number; max: number }) => {
+    const value = text(name) ?? String(fallback);
+    if (!/^\d{1,10}$/.test(value) || Number(value) < range.min || Number(value) > range.max) {
+      problems.push(
+        `${name} must be an integer from ${range.min} to ${range.max}, got ${JSON.stringify(value)}`,
+      );
+    }
+    return Number(value);
+  };
+  const maxTurns = integerIn('THREAD_MAX_TURNS', DEFAULT_THREAD_MAX_TURNS, THREAD_MAX_TURNS_RANGE);
+  const maxStateBytes = integerIn(
+    'THREAD_MAX_STATE_BYTES',
+    DEFAULT_THREAD_MAX_STATE_BYTES,
+    THREAD_MAX_STATE_BYTES_RANGE,
+  );
   if (problems.length > 0) throw new Error(`Invalid environment: ${problems.join('; ')}`);
 
   return {
@@ -125,5 +167,7 @@ export function validateDemoEnvironment(raw: Record<string, unknown>): DemoEnvir
     PGHOST: text('PGHOST'),
     MIGRATION_DATABASE_URL: text('MIGRATION_DATABASE_URL'),
     TURN_WAIT_MS: turnWait === undefined ? undefined : Number(turnWait),
+    THREAD_MAX_TURNS: maxTurns,
+    THREAD_MAX_STATE_BYTES: maxStateBytes,
   };
 }

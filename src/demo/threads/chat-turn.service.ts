@@ -1,6 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ThreadService, type ThreadTurn, ThreadTurns } from '../../checkpointer';
-import { CHAT_GRAPH, type ChatGraph, type ChatMessage } from '../graph/chat-graph';
+import {
+  type AnswerChunk,
+  CHAT_GRAPH,
+  CHAT_STREAM_MODES,
+  type ChatGraph,
+  type ChatMessage,
+} from '../graph/chat-graph';
+import { ThreadQuota } from '../quota/thread-quota';
 
 /** One turn of a conversation, as a user asked for it. */
 export interface ChatTurnRequest {
@@ -18,12 +25,19 @@ export interface ChatTurn {
   readonly reply: string;
 }
 
+/** Who follows a streamed turn: told once its run is recorded, then of every piece of the answer. */
+export interface ChatTurnListener {
+  started(run: { readonly runId: string; readonly threadId: string }): void;
+  chunk(text: string): void;
+}
+
 type ThreadConfig = { configurable: { thread_id: string } };
 
 /**
  * Takes a turn: inside the thread's turn (`ThreadTurns.run`: ownership and deletion checked
  * first, so another user's requests never wait; then the thread's lease, held across every
- * replica), records the run and runs the graph on the thread.
+ * replica), checks the thread's limits (`ThreadQuota`), records the run and runs the graph on the
+ * thread, at once (`take`) or streaming its answer (`stream`).
  *
  * One turn at a time per thread: a graph reads the thread's latest checkpoint and writes the
  * next, so two turns run at once would both build on the same checkpoint and all but one would
@@ -40,6 +54,7 @@ export class ChatTurnService {
   constructor(
     private readonly threads: ThreadService,
     private readonly turns: ThreadTurns,
+    private readonly quota: ThreadQuota,
     @Inject(CHAT_GRAPH) private readonly graph: ChatGraph,
   ) {}
 
@@ -47,6 +62,7 @@ export class ChatTurnService {
    * @throws ThreadNotFoundError not this user's thread, or none (nothing waited, nothing ran).
    * @throws ThreadDeletedError the user deleted the thread, before or during the turn.
    * @throws ThreadBusyError another turn held the thread for longer than this one may wait.
+   * @throws ThreadQuotaExceededError the thread is at a configured limit (nothing recorded).
    * @throws TurnLeaseLostError the turn lost its lease to another turn while its graph ran.
    */
   take(request: ChatTurnRequest): Promise<ChatTurn> {
@@ -55,21 +71,66 @@ export class ChatTurnService {
     );
   }
 
-  private async takeIn(turn: ThreadTurn, request: ChatTurnRequest): Promise<ChatTurn> {
+  /**
+   * `take`, telling `listener` when the run is recorded and then each piece of the answer as the
+   * graph writes it (LangGraph's custom stream); a graph that writes none gives one piece, its
+   * answer. The turn runs to its end whatever the listener does with it (a client gone mid-stream
+   * finds the whole answer in the thread). Errors before `started` recorded nothing.
+   */
+  stream(request: ChatTurnRequest, listener: ChatTurnListener): Promise<ChatTurn> {
+    return this.turns.run(request.userEmail, request.threadId, (turn) =>
+      this.takeIn(turn, request, listener),
+    );
+  }
+
+  private async takeIn(
+    turn: ThreadTurn,
+    request: ChatTurnRequest,
+    listener?: ChatTurnListener,
+  ): Promise<ChatTurn> {
+    await this.quota.admit(request);
     const run = await this.threads.recordRun(request);
+    listener?.started(run);
     const config = { configurable: { thread_id: run.threadId } };
     const answered =
       request.runId === undefined ? undefined : await this.answerOf(run.runId, config);
     if (answered !== undefined) {
+      listener?.chunk(answered);
       return { runId: run.runId, threadId: run.threadId, reply: answered };
     }
+    const input = {
+      messages: [{ role: 'user' as const, content: request.prompt, runId: run.runId }],
+    };
     // Should the turn lose its lease, ThreadTurns ends it with the reason (deleted, taken over).
-    const state = await this.graph.invoke(
-      { messages: [{ role: 'user', content: request.prompt, runId: run.runId }] },
-      { ...config, signal: turn.signal },
-    );
+    const state =
+      listener === undefined
+        ? await this.graph.invoke(input, { ...config, signal: turn.signal })
+        : await this.streamed(input, { ...config, signal: turn.signal }, listener);
     const reply = state.messages[state.messages.length - 1]?.content ?? '';
     return { runId: run.runId, threadId: run.threadId, reply };
+  }
+
+  /** Runs the graph streaming its custom chunks to `listener`; returns its final state. */
+  private async streamed(
+    input: { messages: ChatMessage[] },
+    config: ThreadConfig & { signal: AbortSignal },
+    listener: ChatTurnListener,
+  ): Promise<{ messages: ChatMessage[] }> {
+    let state: { messages: ChatMessage[] } = { messages: [] };
+    let pieces = 0;
+    const events = await this.graph.stream(input, { ...config, streamMode: CHAT_STREAM_MODES });
+    for await (const event of events) {
+      if (!Array.isArray(event)) continue;
+      const [mode, chunk] = event as [unknown, unknown];
+      if (mode === 'custom' && isAnswerChunk(chunk)) {
+        pieces += 1;
+        listener.chunk(chunk.text);
+      } else if (mode === 'values') {
+        state = chunk as { messages: ChatMessage[] };
+      }
+    }
+    if (pieces === 0) listener.chunk(state.messages[state.messages.length - 1]?.content ?? '');
+    return state;
   }
 
   /** The answer already checkpointed for `runId`, if any. */
@@ -78,4 +139,8 @@ export class ChatTurnService {
     const messages = (values as { messages?: ChatMessage[] }).messages ?? [];
     return messages.find((m) => m.role === 'assistant' && m.runId === runId)?.content;
   }
+}
+
+function isAnswerChunk(chunk: unknown): chunk is AnswerChunk {
+  return typeof (chunk as AnswerChunk | null)?.text === 'string';
 }

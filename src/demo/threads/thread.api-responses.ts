@@ -4,6 +4,7 @@ import {
   ApiGoneResponse,
   ApiNotFoundResponse,
   ApiProperty,
+  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 
 /** Every error body of the API (`ApiExceptionFilter`). */
@@ -46,7 +47,7 @@ export const ApiThreadGone = () =>
       'any thread not theirs). Create a new thread with `POST /threads`.',
   });
 
-/** The answers of `POST /threads/:threadId/runs` beyond 201, 400 and 401. */
+/** The answers of the routes that take a turn, beyond their success, 400 and 401. */
 export const ApiTurnErrors = () =>
   applyDecorators(
     ApiThreadNotFound(),
@@ -60,5 +61,12 @@ export const ApiTurnErrors = () =>
         'the thread over while this one ran (its run stays recorded: re-send it with the same ' +
         '`runId`). Send it again after `Retry-After` seconds. Without: the `runId` is already ' +
         'recorded for another thread.',
+    }),
+    ApiUnprocessableEntityResponse({
+      type: ApiErrorBody,
+      description:
+        'The thread is at a limit of the server (`limit`: `THREAD_MAX_TURNS` or ' +
+        '`THREAD_MAX_STATE_BYTES`, `max`: its value): nothing of the turn was recorded. Start ' +
+        'a new thread. A re-sent `runId` the thread already has is never refused.',
     }),
   );
