@@ -55,32 +55,39 @@ export function retentionFunctions(s: string, lockName: string): SqlFunction[] {
       create: `CREATE FUNCTION ${s}.checkpointer_checkpoint_writable(
   p_thread_id text, p_checkpoint_ns text, p_parent_id text, p_checkpoint jsonb, p_written text[]
 ) RETURNS text
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 ${LOCKED}
 AS ${dollarQuote(`
-  SELECT ${shared('p_thread_id')};
-  SELECT CASE
-    WHEN EXISTS (
-      SELECT FROM ${s}.users_threads_deleted d
-      WHERE d.thread_id = p_thread_id AND d.expires_at > now()
-    ) THEN 'deleted'
-    WHEN p_parent_id IS NOT NULL
-      AND NOT EXISTS (
-        SELECT FROM ${s}.checkpoints c
-        WHERE c.thread_id = p_thread_id AND c.checkpoint_ns = p_checkpoint_ns
-          AND c.checkpoint_id = p_parent_id
-      )
-      AND EXISTS (
-        SELECT FROM ${versionsOf('p_checkpoint')} v
-        WHERE NOT (v.key = ANY (p_written))
-          AND NOT EXISTS (
-            SELECT FROM ${s}.checkpoint_blobs b
-            WHERE b.thread_id = p_thread_id AND b.checkpoint_ns = p_checkpoint_ns
-              AND b.channel = v.key AND b.version = v.value
-          )
-      ) THEN 'gone'
-    ELSE 'writable'
-  END;
+BEGIN
+  -- PL/pgSQL, not SQL: its statements are planned once per connection, not at every put.
+  PERFORM ${shared('p_thread_id')};
+  IF EXISTS (
+    SELECT FROM ${s}.users_threads_deleted d
+    WHERE d.thread_id = p_thread_id AND d.expires_at > now()
+  ) THEN
+    RETURN 'deleted';
+  END IF;
+  -- The usual case, a parent that exists, costs one primary-key probe; the blobs are read only
+  -- when the parent is gone.
+  IF p_parent_id IS NOT NULL AND NOT EXISTS (
+    SELECT FROM ${s}.checkpoints c
+    WHERE c.thread_id = p_thread_id AND c.checkpoint_ns = p_checkpoint_ns
+      AND c.checkpoint_id = p_parent_id
+  ) THEN
+    IF EXISTS (
+      SELECT FROM ${versionsOf('p_checkpoint')} v
+      WHERE NOT (v.key = ANY (p_written))
+        AND NOT EXISTS (
+          SELECT FROM ${s}.checkpoint_blobs b
+          WHERE b.thread_id = p_thread_id AND b.checkpoint_ns = p_checkpoint_ns
+            AND b.channel = v.key AND b.version = v.value
+        )
+    ) THEN
+      RETURN 'gone';
+    END IF;
+  END IF;
+  RETURN 'writable';
+END
 `)}`,
     },
     {
