@@ -4,11 +4,7 @@ import {
   markFromOurConnection,
   markStalePreparedPlan,
 } from '../common/database-errors';
-import {
-  PREPARED_SHAPES_PER_CONNECTION,
-  type PreparedStatements,
-  statementName,
-} from './prepared-statements';
+import { PREPARED_SHAPES_PER_CONNECTION, type PreparedStatements } from './prepared-statements';
 
 /** What the pool must know about a connection before taking it back. */
 export interface ConnectionCondition {
@@ -124,7 +120,7 @@ export function guardClient(
         return undefined;
       }
       if (!statements.wants(config.text, first)) return undefined;
-      const name = statementName(config.text);
+      const name = statements.nameOf(config.text);
       if (!this.named.has(name)) {
         if (this.named.size >= PREPARED_SHAPES_PER_CONNECTION) return undefined;
         this.named.set(name, false);

@@ -1,6 +1,12 @@
 import type { CheckpointerLogger } from '../common/checkpointer.logger';
 import type { PreparedStatementsMode } from '../options/checkpointer.options';
-import { PreparedStatements, isPreparable, preparable, statementName } from './prepared-statements';
+import {
+  PREPARED_SHAPES_PER_CONNECTION,
+  PreparedStatements,
+  isPreparable,
+  preparable,
+  statementName,
+} from './prepared-statements';
 
 function logger() {
   return { log: jest.fn(), warn: jest.fn(), debug: jest.fn(), error: jest.fn() };
@@ -21,6 +27,22 @@ describe('statementName', () => {
     expect(statementName('SELECT $1::int ')).not.toBe(name);
     expect(name).toMatch(/^cp_[0-9a-f]{24}$/);
     expect(Buffer.byteLength(name)).toBeLessThanOrEqual(63);
+  });
+});
+
+describe('PreparedStatements.nameOf', () => {
+  it('is statementName, remembered for a bounded number of recent texts', () => {
+    const { policy } = statements('on');
+    const names = policy as unknown as { names: Map<string, string> };
+    expect(policy.nameOf('SELECT 1')).toBe(statementName('SELECT 1'));
+    const bound = 4 * PREPARED_SHAPES_PER_CONNECTION;
+    for (let i = 0; i < bound * 3; i += 1) {
+      expect(policy.nameOf(`SELECT ${i}`)).toBe(statementName(`SELECT ${i}`));
+    }
+    expect(names.names.size).toBe(bound);
+    // The oldest went first; the latest are kept.
+    expect(names.names.has('SELECT 1')).toBe(false);
+    expect(names.names.has(`SELECT ${bound * 3 - 1}`)).toBe(true);
   });
 });
 
