@@ -174,59 +174,77 @@ function table(title: string, results: readonly Measured[]): ResultTable {
   };
 }
 
-/** Unix socket against loopback TCP, ours with prepared statements on both. */
-interface SocketMeasured {
+/** One operation of two savers timed alternately: `first` against `second`. */
+interface PairMeasured {
   readonly label: string;
-  readonly socket: Summary;
-  readonly tcp: Summary;
+  readonly first: Summary;
+  readonly second: Summary;
 }
 
-async function measureSocket(
+/**
+ * Times the operations `labels` (default: all) of `first` and `second` alternately, in
+ * `plan.runs` runs: two variants of ours, e.g. over a Unix socket and over TCP. `tags` keep their
+ * written threads apart.
+ */
+async function measurePair(
   context: BenchContext,
-  socket: BaseCheckpointSaver,
-  tcp: BaseCheckpointSaver,
+  savers: { readonly first: BaseCheckpointSaver; readonly second: BaseCheckpointSaver },
+  tags: readonly [string, string],
   readIds: readonly string[],
   plan: RunPlan,
-): Promise<SocketMeasured[]> {
-  const viaSocket = await operationsOf(socket, 'socket', readIds);
-  const viaTcp = await operationsOf(tcp, 'tcp', readIds);
-  const runs = new Map<string, { socket: number[][]; tcp: number[][] }>();
-  for (const label of viaSocket.keys()) runs.set(label, { socket: [], tcp: [] });
+  labels?: readonly string[],
+): Promise<PairMeasured[]> {
+  const first = await operationsOf(savers.first, tags[0], readIds);
+  const second = await operationsOf(savers.second, tags[1], readIds);
+  const timed = labels ?? [...first.keys()];
+  const runs = new Map(
+    timed.map((label) => [label, { first: [] as number[][], second: [] as number[][] }]),
+  );
   for (let r = 0; r < plan.runs; r += 1) {
-    context.progress(`unix socket: run ${r + 1}/${plan.runs}`);
-    for (const [label, run] of viaSocket) {
-      const samples = await timeAlternately(run, viaTcp.get(label)!, plan);
-      runs.get(label)!.socket.push(samples.ours);
-      runs.get(label)!.tcp.push(samples.baseline);
+    context.progress(`${tags[0]} against ${tags[1]}: run ${r + 1}/${plan.runs}`);
+    for (const label of timed) {
+      const samples = await timeAlternately(first.get(label)!, second.get(label)!, plan);
+      runs.get(label)!.first.push(samples.ours);
+      runs.get(label)!.second.push(samples.baseline);
     }
   }
-  return [...viaSocket.keys()].map((label) => ({
+  return timed.map((label) => ({
     label,
-    socket: summarizeRuns(runs.get(label)!.socket),
-    tcp: summarizeRuns(runs.get(label)!.tcp),
+    first: summarizeRuns(runs.get(label)!.first),
+    second: summarizeRuns(runs.get(label)!.second),
   }));
 }
 
-function socketTable(results: readonly SocketMeasured[]): ResultTable {
-  return {
-    title: 'Unix socket against loopback TCP, both prepared',
-    headers: ['operation', 'socket median', 'socket p95', 'TCP median', 'TCP p95', 'socket vs TCP'],
-    rows: results.map((r) => [
-      r.label,
-      ms(r.socket.median),
-      ms(r.socket.p95),
-      ms(r.tcp.median),
-      ms(r.tcp.p95),
-      ratio(speedup(r.socket.median, r.tcp.median, 'lower')),
-    ]),
-  };
+/** `first` against `second` (above 1: `first` is faster), for a row or a verdict. */
+function pairRatio(r: PairMeasured): number {
+  return speedup(r.first.median, r.second.median, 'lower');
 }
 
-/** The module's saver (write guards on) against the same saver without its guards. */
-interface GuardMeasured {
-  readonly label: string;
-  readonly guarded: Summary;
-  readonly unguarded: Summary;
+function pairTable(
+  title: string,
+  names: readonly [string, string],
+  results: readonly PairMeasured[],
+): ResultTable {
+  const [first, second] = names;
+  return {
+    title,
+    headers: [
+      'operation',
+      `${first} median`,
+      `${first} p95`,
+      `${second} median`,
+      `${second} p95`,
+      `${first} vs ${second}`,
+    ],
+    rows: results.map((r) => [
+      r.label,
+      ms(r.first.median),
+      ms(r.first.p95),
+      ms(r.second.median),
+      ms(r.second.p95),
+      ratio(pairRatio(r)),
+    ]),
+  };
 }
 
 /** The write operations the guards of issue 9 (deletion marker, stale base) are part of. */
@@ -238,33 +256,6 @@ const GUARDED_OPERATIONS = [
   'putWrites, 5 writes',
 ];
 
-async function measureGuards(
-  context: BenchContext,
-  guarded: BaseCheckpointSaver,
-  unguarded: BaseCheckpointSaver,
-  readIds: readonly string[],
-  plan: RunPlan,
-): Promise<GuardMeasured[]> {
-  const withGuards = await operationsOf(guarded, 'guarded', readIds);
-  const without = await operationsOf(unguarded, 'unguarded', readIds);
-  const runs = new Map(
-    GUARDED_OPERATIONS.map((label) => [label, { on: [] as number[][], off: [] as number[][] }]),
-  );
-  for (let r = 0; r < plan.runs; r += 1) {
-    context.progress(`write guards: run ${r + 1}/${plan.runs}`);
-    for (const label of GUARDED_OPERATIONS) {
-      const samples = await timeAlternately(withGuards.get(label)!, without.get(label)!, plan);
-      runs.get(label)!.on.push(samples.ours);
-      runs.get(label)!.off.push(samples.baseline);
-    }
-  }
-  return GUARDED_OPERATIONS.map((label) => ({
-    label,
-    guarded: summarizeRuns(runs.get(label)!.on),
-    unguarded: summarizeRuns(runs.get(label)!.off),
-  }));
-}
-
 /**
  * Two variants of OUR saver compared with each other (guarded or not, prepared or not): below this
  * ratio one counts as slower, above it the difference is within this bench's run-to-run noise
@@ -273,32 +264,8 @@ async function measureGuards(
  */
 const NOISE_FLOOR = 0.95;
 
-function guardTable(results: readonly GuardMeasured[]): ResultTable {
-  return {
-    title:
-      "What the write guards cost (issue 9): the module's saver against the same saver without them, both prepared, loopback",
-    headers: [
-      'operation',
-      'guarded median',
-      'guarded p95',
-      'unguarded median',
-      'unguarded p95',
-      'guarded vs unguarded',
-    ],
-    rows: results.map((r) => [
-      r.label,
-      ms(r.guarded.median),
-      ms(r.guarded.p95),
-      ms(r.unguarded.median),
-      ms(r.unguarded.p95),
-      ratio(speedup(r.guarded.median, r.unguarded.median, 'lower')),
-    ]),
-  };
-}
-
-function guardVerdict(results: readonly GuardMeasured[]): string {
-  const ratios = results.map((r) => speedup(r.guarded.median, r.unguarded.median, 'lower'));
-  const worst = Math.min(...ratios);
+function guardVerdict(results: readonly PairMeasured[]): string {
+  const worst = Math.min(...results.map(pairRatio));
   return (
     `- ${worst >= NOISE_FLOOR ? 'MET' : 'NOT MET'}: put and putWrites with the deletion check ` +
     `within noise of the same writes without it (issue 9; every ratio at least ${NOISE_FLOOR}x): ` +
@@ -310,7 +277,7 @@ function guardVerdict(results: readonly GuardMeasured[]): string {
 function verdicts(
   loopback: readonly Measured[],
   latency: readonly Measured[],
-  guards: readonly GuardMeasured[],
+  guards: readonly PairMeasured[],
 ): string[] {
   const put3 = (rs: readonly Measured[]) =>
     rs.find((r) => r.label === 'put, 3 channels')!.vsUpstream;
@@ -404,32 +371,30 @@ export const saverOperations: Scenario = {
         : { runs: 5, warmup: 10, iterations: 100 };
       const loopback = await measure(context, direct, readIds, loopbackPlan, 'loopback');
 
+      const pairPlan = { ...loopbackPlan, runs: quick ? 1 : 3 };
       const socketUrl = unixSocketUrl(database.url);
-      let socket: SocketMeasured[] | undefined;
+      let socket: PairMeasured[] | undefined;
       if (socketUrl !== undefined) {
         const overSocket = await bootOurs(socketUrl, schema, { preparedStatements: 'on' });
         opened.push(overSocket);
-        socket = await measureSocket(context, overSocket.saver, direct.prepared, readIds, {
-          ...loopbackPlan,
-          runs: quick ? 1 : 3,
-        });
+        const savers = { first: overSocket.saver, second: direct.prepared };
+        socket = await measurePair(context, savers, ['socket', 'tcp'], readIds, pairPlan);
       }
 
       // The same saver class over the same module pool (so its statements are prepared too), built
       // as a user would build it on upstream's tables: without the guards.
       const guardedApp = await bootOurs(database.url, schema, { preparedStatements: 'on' });
       opened.push(guardedApp);
-      const unguarded = new PostgresCheckpointer(
-        guardedApp.app.get(PoolManager).borrowedPool,
-        undefined,
-        {
-          schema,
-        },
+      const pool = guardedApp.app.get(PoolManager).borrowedPool;
+      const unguarded = new PostgresCheckpointer(pool, undefined, { schema });
+      const guards = await measurePair(
+        context,
+        { first: guardedApp.saver, second: unguarded },
+        ['guarded', 'unguarded'],
+        readIds,
+        pairPlan,
+        GUARDED_OPERATIONS,
       );
-      const guards = await measureGuards(context, guardedApp.saver, unguarded, readIds, {
-        ...loopbackPlan,
-        runs: quick ? 1 : 3,
-      });
 
       proxy.latencyMs = 1;
       const proxied = await saversOn(proxy.urlFor(database.url), schema, opened);
@@ -445,8 +410,21 @@ export const saverOperations: Scenario = {
         tables: [
           table('Loopback (127.0.0.1)', loopback),
           table('Through a TCP proxy adding 1 ms each way (`test/support/tcp-proxy.ts`)', latency),
-          ...(socket === undefined ? [] : [socketTable(socket)]),
-          guardTable(guards),
+          ...(socket === undefined
+            ? []
+            : [
+                pairTable(
+                  'Unix socket against loopback TCP, both prepared',
+                  ['socket', 'TCP'],
+                  socket,
+                ),
+              ]),
+          pairTable(
+            "What the write guards cost (issue 9): the module's saver against the same saver " +
+              'without them, both prepared, loopback',
+            ['guarded', 'unguarded'],
+            guards,
+          ),
         ],
         notes: [
           'Each figure is the latency of one call, the three savers timed in rotation, in 5 runs ' +
