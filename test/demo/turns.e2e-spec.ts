@@ -114,6 +114,34 @@ describeOnRealPostgres('a busy thread', () => {
     expect(turn.body.reply).toBe('You said "now". This is message 2 of this conversation.');
   });
 
+  it('a prompt the library refuses is a 400 at once on a busy thread: it never waits for the turn', async () => {
+    // 30 s of waiting allowed: a request that entered the wait would not answer before the release.
+    const patient = await replica({ TURN_WAIT_MS: '30000' });
+    const threadId = await createThread(fixture.demo, ALICE);
+    const held = await holdTurn(threadId);
+    const before = { rows: await snapshotDemoTables(fixture.database), turns: turnsOf(patient) };
+
+    const tooLong = 'x'.repeat(100_001);
+    const refused = [
+      await post(patient, threadId, 'nul \u0000 inside'),
+      await post(patient, threadId, tooLong),
+      await actingAs(patient, ALICE).post(`/threads/${threadId}/runs/stream`, { prompt: tooLong }),
+    ];
+    const invalid = (message: string) => ({
+      status: 400,
+      body: { statusCode: 400, error: 'Bad Request', field: 'prompt', message: [message] },
+    });
+    expect(refused.map((r) => ({ status: r.status, body: r.body as unknown }))).toEqual([
+      invalid('prompt must not contain NUL'),
+      invalid('prompt must be at most 100000 characters'),
+      invalid('prompt must be at most 100000 characters'),
+    ]);
+    // Nothing entered the thread's lock (no wait, no refusal as busy), nothing was recorded.
+    expect(turnsOf(patient)).toEqual(before.turns);
+    expect(await snapshotDemoTables(fixture.database)).toEqual(before.rows);
+    await held.release();
+  });
+
   it('a turn waits for the running one, up to TURN_WAIT_MS, then is refused, recording nothing', async () => {
     const brief = await replica({ TURN_WAIT_MS: '300' });
     const threadId = await createThread(fixture.demo, ALICE);

@@ -123,12 +123,8 @@ export class ThreadService {
    * @throws RunConflictError the run id is already recorded for another thread, user or prompt.
    */
   async recordRun(input: RecordRunInput): Promise<RecordedRun> {
-    const userEmail = parseUserEmail(input.userEmail);
-    const threadId = parseThreadId(input.threadId);
-    const prompt = parsePrompt(input.prompt, this.maxPromptLength);
-    // Fixed here, outside the unit of work, so that a retried attempt records the same run.
-    const runId = input.runId === undefined ? randomUUID() : parseRunId(input.runId);
-    const run: RunToRecord = { userEmail, threadId, prompt, runId, title: titleFromPrompt(prompt) };
+    const run = this.runToRecord(input);
+    const { threadId } = run;
     return this.retry.idempotent('threads.recordRun', () =>
       this.db.transaction().execute(async (trx) => {
         const outcome = this.createOnFirstRun
@@ -146,6 +142,26 @@ export class ThreadService {
         return { runId: outcome.run_id, threadId, createdAt: new Date(outcome.created_at) };
       }),
     );
+  }
+
+  /**
+   * Throws what `recordRun` would throw for this input's values (`InvalidInputError`: an email,
+   * thread id, prompt or run id it refuses), without touching the database. Call it before
+   * waiting for anything, e.g. before `ThreadTurns.run`, so a bad request is refused at once
+   * rather than after waiting for a busy thread.
+   */
+  assertRunInput(input: RecordRunInput): void {
+    this.runToRecord(input);
+  }
+
+  /** `input` validated as `recordRun` records it; the run id generated if not given. */
+  private runToRecord(input: RecordRunInput): RunToRecord {
+    const userEmail = parseUserEmail(input.userEmail);
+    const threadId = parseThreadId(input.threadId);
+    const prompt = parsePrompt(input.prompt, this.maxPromptLength);
+    // Fixed here, outside the unit of work, so that a retried attempt records the same run.
+    const runId = input.runId === undefined ? randomUUID() : parseRunId(input.runId);
+    return { userEmail, threadId, prompt, runId, title: titleFromPrompt(prompt) };
   }
 
   /**

@@ -59,13 +59,16 @@ export class ChatTurnService {
   ) {}
 
   /**
+   * @throws InvalidInputError a prompt or run id `recordRun` refuses (nothing waited, nothing ran).
    * @throws ThreadNotFoundError not this user's thread, or none (nothing waited, nothing ran).
    * @throws ThreadDeletedError the user deleted the thread, before or during the turn.
    * @throws ThreadBusyError another turn held the thread for longer than this one may wait.
    * @throws ThreadQuotaExceededError the thread is at a configured limit (nothing recorded).
    * @throws TurnLeaseLostError the turn lost its lease to another turn while its graph ran.
    */
-  take(request: ChatTurnRequest): Promise<ChatTurn> {
+  async take(request: ChatTurnRequest): Promise<ChatTurn> {
+    // Bad input is a 400 at once, never after waiting for a busy thread.
+    this.threads.assertRunInput(request);
     return this.turns.run(request.userEmail, request.threadId, (turn) =>
       this.takeIn(turn, request),
     );
@@ -77,7 +80,8 @@ export class ChatTurnService {
    * answer. The turn runs to its end whatever the listener does with it (a client gone mid-stream
    * finds the whole answer in the thread). Errors before `started` recorded nothing.
    */
-  stream(request: ChatTurnRequest, listener: ChatTurnListener): Promise<ChatTurn> {
+  async stream(request: ChatTurnRequest, listener: ChatTurnListener): Promise<ChatTurn> {
+    this.threads.assertRunInput(request);
     return this.turns.run(request.userEmail, request.threadId, (turn) =>
       this.takeIn(turn, request, listener),
     );

@@ -221,6 +221,29 @@ describe('recordRun', () => {
     expect(await snapshotTables(fx.database)).toEqual(before);
   });
 
+  it('assertRunInput refuses, without the database, exactly the input recordRun refuses', async () => {
+    const good = { userEmail: 'Check@Example.com ', threadId: 'any-id', prompt: 'hello' };
+    const bad = [
+      [{ ...good, prompt: 'x'.repeat(100_001) }, 'prompt'],
+      [{ ...good, prompt: 'nul \u0000' }, 'prompt'],
+      [{ ...good, runId: 'not-a-uuid' }, 'runId'],
+      [{ ...good, threadId: '' }, 'threadId'],
+      [{ ...good, userEmail: ' ' }, 'userEmail'],
+    ] as const;
+    const before = await snapshotTables(fx.database);
+    expect(() => fx.threads.assertRunInput(good)).not.toThrow();
+    for (const [input, field] of bad) {
+      expect(() => fx.threads.assertRunInput(input)).toThrow(
+        expect.objectContaining({ name: 'InvalidInputError', field }) as Error,
+      );
+      await expect(fx.threads.recordRun(input)).rejects.toMatchObject({
+        name: 'InvalidInputError',
+        field,
+      });
+    }
+    expect(await snapshotTables(fx.database)).toEqual(before);
+  });
+
   it('stores and returns an injection-shaped thread id verbatim', async () => {
     const threadId = `x'); DROP TABLE ${SCHEMA}.users_threads; -- "quoted" \\ %s $1 ü`;
     const recorded = await fx.threads.recordRun({
