@@ -10,6 +10,11 @@ export interface Refusal {
    * `password` auth does before it answers 28P01; the password received is kept in `passwords`.
    */
   readonly askPassword?: boolean;
+  /**
+   * Ask for SCRAM-SHA-256 instead (AuthenticationSASL, then a server-first-message), as a server
+   * with `scram-sha-256` auth does: a client with no password gives up there, before any refusal.
+   */
+  readonly askScram?: boolean;
 }
 
 /** The protocol 3.0 startup code, and the SSLRequest / GSSENCRequest codes that may precede it. */
@@ -33,6 +38,7 @@ export class FakePostgres {
   /** Passwords clients sent, in order. */
   readonly passwords: string[] = [];
   private readonly sockets = new Set<net.Socket>();
+  private readonly scramStarted = new WeakSet<net.Socket>();
 
   private constructor(
     private readonly server: net.Server,
@@ -79,8 +85,18 @@ export class FakePostgres {
           } else if (code === PROTOCOL_3) {
             started = true;
             this.startups += 1;
-            if (this.refusal.askPassword === true) socket.write(authenticationCleartextPassword());
-            else this.refuse(socket);
+            if (this.refusal.askScram === true) socket.write(authenticationSasl());
+            else if (this.refusal.askPassword === true) {
+              socket.write(authenticationCleartextPassword());
+            } else this.refuse(socket);
+          }
+        } else if (message[0] === 'p'.charCodeAt(0) && this.refusal.askScram === true) {
+          // SASLInitialResponse: answer with a server-first-message; a client with a password
+          // would send its proof next, which this fake refuses like a wrong one.
+          if (this.scramStarted.has(socket)) this.refuse(socket);
+          else {
+            this.scramStarted.add(socket);
+            socket.write(authenticationSaslContinue('r=fakenonce,s=c2FsdA==,i=4096'));
           }
         } else if (message[0] === 'p'.charCodeAt(0)) {
           this.passwords.push(message.subarray(5, message.length - 1).toString('utf8'));
@@ -101,6 +117,26 @@ function authenticationCleartextPassword(): Buffer {
   message.writeInt32BE(8, 1);
   message.writeInt32BE(3, 5);
   return message;
+}
+
+/** AuthenticationSASL offering SCRAM-SHA-256: code 10, the mechanisms, an empty name to end. */
+function authenticationSasl(): Buffer {
+  const mechanisms = Buffer.from('SCRAM-SHA-256\0\0', 'utf8');
+  const message = Buffer.alloc(9);
+  message.write('R', 0);
+  message.writeInt32BE(8 + mechanisms.length, 1);
+  message.writeInt32BE(10, 5);
+  return Buffer.concat([message, mechanisms]);
+}
+
+/** AuthenticationSASLContinue (code 11) carrying `data`. */
+function authenticationSaslContinue(data: string): Buffer {
+  const payload = Buffer.from(data, 'utf8');
+  const message = Buffer.alloc(9);
+  message.write('R', 0);
+  message.writeInt32BE(8 + payload.length, 1);
+  message.writeInt32BE(11, 5);
+  return Buffer.concat([message, payload]);
 }
 
 /** A FATAL ErrorResponse: severity, SQLSTATE and message fields, then the terminator. */

@@ -17,6 +17,26 @@ describe('permanentRefusal', () => {
     },
   );
 
+  it.each([
+    ['SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string', 'none is set'],
+    ['SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a non-empty string', 'is empty'],
+  ])('pg refusing to answer a SCRAM request without a password is permanent: %s', (text, says) => {
+    const refusal = permanentRefusal(
+      new Error('ping failed', { cause: new Error(text) }),
+      target,
+      redact,
+    );
+    expect(refusal?.code).toBeUndefined();
+    expect(refusal?.message).toContain(`asks user "app" for a password and`);
+    expect(refusal?.message).toContain(says);
+    expect(refusal?.message).toMatch(/Not retried: retrying cannot fix it\.$/);
+  });
+
+  it('another SASL failure (a wrong server signature, say) is not taken for a missing password', () => {
+    const error = new Error('SASL: SCRAM-SERVER-FINAL-MESSAGE: server signature does not match');
+    expect(permanentRefusal(error, target, redact)).toBeUndefined();
+  });
+
   it('looks through cause, and redacts the server message', () => {
     const wrapped = new Error('ping failed', { cause: pgError('28P01', 'bad s3cret') });
     expect(permanentRefusal(wrapped, target, redact)?.message).toBe(

@@ -37,10 +37,37 @@ const PERMANENT_AT_BOOT: Readonly<
   },
 };
 
+/**
+ * Refusals pg raises itself, with no SQLSTATE, when the server asks for a SCRAM password and the
+ * client has none to give (pg/lib/crypto/sasl.js): the same settings fail the same way every
+ * time. Recognized by pg's message, the only thing that tells them apart.
+ */
+const PERMANENT_IN_CLIENT: readonly {
+  readonly message: RegExp;
+  refused(t: ConnectionTarget): string;
+  readonly fix: string;
+}[] = [
+  {
+    message: /^SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string$/,
+    refused: (t) =>
+      `, database "${t.database}" asks user "${t.user}" for a password and none is set`,
+    fix: 'set connection.password, or the password in connectionString',
+  },
+  {
+    message: /^SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a non-empty string$/,
+    refused: (t) =>
+      `, database "${t.database}" asks user "${t.user}" for a password and the one set is empty`,
+    fix: 'set a non-empty connection.password, or the password in connectionString',
+  },
+];
+
 /** A permanent refusal, described for the operator. */
 export interface PermanentRefusal {
-  /** The SQLSTATE, e.g. `28P01`. */
-  readonly code: string;
+  /**
+   * The SQLSTATE, e.g. `28P01`; `undefined` when pg refused before the server could answer (a
+   * SCRAM password asked for and none set).
+   */
+  readonly code: string | undefined;
   /** Names host, port, database and user, the server's reason and what to check; never a password. */
   readonly message: string;
 }
@@ -56,6 +83,18 @@ export function permanentRefusal(
   redact: (message: string) => string,
 ): PermanentRefusal | undefined {
   for (let e = error, depth = 0; isObject(e) && depth < 5; e = e.cause, depth += 1) {
+    const inClient =
+      typeof e.message === 'string' && e.code === undefined
+        ? PERMANENT_IN_CLIENT.find((known) => known.message.test(e.message as string))
+        : undefined;
+    if (inClient !== undefined) {
+      return {
+        code: undefined,
+        message:
+          `PostgreSQL at host ${target.host}, port ${target.port}${inClient.refused(target)} ` +
+          `(pg: ${String(e.message)}): ${inClient.fix}. Not retried: retrying cannot fix it.`,
+      };
+    }
     const code = typeof e.code === 'string' ? e.code : undefined;
     const known = code === undefined ? undefined : PERMANENT_AT_BOOT[code];
     if (code === undefined || known === undefined) continue;

@@ -256,6 +256,41 @@ describe('boot refused by PostgreSQL', () => {
     },
   );
 
+  it('a server asking for a SCRAM password and none configured (or an empty one): one attempt, says what to set', async () => {
+    server = await FakePostgres.start({
+      code: '28P01',
+      message: 'password authentication failed',
+      askScram: true,
+    });
+    for (const password of [undefined, '']) {
+      const started = performance.now();
+      const error = (await bootCheckpointer(
+        {
+          host: '127.0.0.1',
+          port: server.port,
+          user: 'app',
+          ...(password === undefined ? {} : { password }),
+          database: 'agents',
+          retryAttempts: 5,
+          retryDelayMs: 10_000,
+          logger: true,
+        },
+        { logger: logs },
+      ).catch((e: unknown) => e)) as CheckpointerConnectionError;
+      expect(error).toBeInstanceOf(CheckpointerConnectionError);
+      expect(error).toMatchObject({ attempts: 1, code: undefined, permanent: true });
+      expect(error.message).toBe(
+        `PostgreSQL at host 127.0.0.1, port ${server.port}, database "agents" asks user "app" ` +
+          'for a password and none is set (pg: SASL: SCRAM-SERVER-FIRST-MESSAGE: client password ' +
+          'must be a string): set connection.password, or the password in connectionString. ' +
+          'Not retried: retrying cannot fix it.',
+      );
+      expect(performance.now() - started).toBeLessThan(5_000);
+    }
+    expect(server.startups).toBe(2);
+    expect(logs.of(CHECKPOINTER_LOG_CONTEXT).filter((l) => l.level === 'warn')).toEqual([]);
+  });
+
   it("even with fallback: 'memory' it fails at once: a refusal is a mistake to fix, not an outage to ride out", async () => {
     server = await FakePostgres.start({ code: '28P01', message: 'password authentication failed' });
     const error = await bootCheckpointer(
