@@ -1,7 +1,9 @@
 /**
  * Deleted means gone, over HTTP: issue 9's reproduction on the demo. Alice posts a turn and
  * deletes its thread 0-19 ms later (the turn reads its thread's limits before its first write,
- * so the offsets reach past that), both requests in flight together, 40 times. Before the fix the
+ * so the offsets reach past that), both requests in flight together, 40 times; one attempt in
+ * four deletes only once the graph has written its first checkpoint, so that however slow the
+ * machine, some deletions land while a graph is between its writes. Before the fix the
  * running graph wrote after the delete, and Bob, posting to the same id, read Alice's messages.
  * Now: no row of the thread is left in any table, the turn answers 201 or 410 (never 500), and
  * neither Bob nor Alice can read anything of it or record a run on it, on any route.
@@ -10,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Response } from 'supertest';
 import { CheckpointerModule } from '../../src/checkpointer';
+import { eventually } from '../support/eventually';
 import {
   type DemoFixture,
   DEMO_SCHEMA,
@@ -64,7 +67,12 @@ it('a turn and its deletion in flight together, 40 times: nothing left, nothing 
   for (let attempt = 0; attempt < 40; attempt += 1) {
     const threadId = await createThread(fixture.demo, ALICE);
     const turn = inFlight(alice.post(`/threads/${threadId}/runs`, { prompt: SECRET }));
-    await sleep(attempt % 20);
+    if (attempt % 4 === 3) {
+      const written = async () => (await threadRows(fixture.database, threadId)).checkpoints > 0;
+      await eventually('the graph writes its first checkpoint', 10_000, written, 2);
+    } else {
+      await sleep(attempt % 20);
+    }
     expectStatus(await alice.delete(`/threads/${threadId}`), 200);
     // Once the deletion has answered, nothing of the conversation exists, the turn still running
     // or not. (Only the turn's own lease may still be there: a turn admitted just before the
@@ -129,8 +137,8 @@ it('a turn and its deletion in flight together, 40 times: nothing left, nothing 
     );
     expect(marker.rows).toHaveLength(1);
   }
-  // The race was run: the deletion caught turns in flight, graphs among them, whose late
-  // checkpoints the saver refused (over HTTP a turn takes longer than 7 ms: most turns lose).
+  // The race was run: the deletion caught turns in flight, graphs among them (the attempts that
+  // waited for a first checkpoint), whose late checkpoints the saver refused.
   expect(outcomes[410]).toBeGreaterThan(0);
   expect((outcomes[201] ?? 0) + outcomes[410]).toBe(40);
   expect(metrics().deletedThreadWrites).toBeGreaterThan(refusedBefore);
