@@ -12,7 +12,7 @@ import {
   bootDemoApp,
 } from '../support/demo-app';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { snapshotModuleTables } from '../support/table-snapshot';
+import { NO_THREAD_ROWS, snapshotModuleTables, threadRowCounts } from '../support/table-snapshot';
 
 /**
  * The schema the demo specs configure (`CHECKPOINTER_SCHEMA`): not `public`, to prove the app
@@ -26,36 +26,27 @@ export function snapshotDemoTables(database: TestDatabase): Promise<Record<strin
 }
 
 /** Rows of `threadId` in every per-thread table of the demo's schema: LangGraph's and ours. */
-export async function threadRows(
+export function threadRows(
   database: TestDatabase,
   threadId: string,
 ): Promise<Record<string, number>> {
-  const tables = [
-    'checkpoints',
-    'checkpoint_blobs',
-    'checkpoint_writes',
-    'users_threads',
-    'users_threads_runs',
-    'users_thread_turns',
-  ];
-  const { rows } = await database.query<Record<string, number>>(
-    `SELECT ${tables
-      .map((t) => `(SELECT count(*)::int FROM ${DEMO_SCHEMA}.${t} WHERE thread_id = $1) AS ${t}`)
-      .join(', ')}`,
-    [threadId],
-  );
-  return rows[0];
+  return threadRowCounts(database, DEMO_SCHEMA, threadId);
 }
 
 /** What `threadRows` finds of a thread deleted for good. */
-export const NO_ROWS = {
-  checkpoints: 0,
-  checkpoint_blobs: 0,
-  checkpoint_writes: 0,
-  users_threads: 0,
-  users_threads_runs: 0,
-  users_thread_turns: 0,
-};
+export const NO_ROWS = NO_THREAD_ROWS;
+
+/** The directives of a response's Content-Security-Policy, by name, each with its sources. */
+export function cspDirectives(response: Response): Map<string, string[]> {
+  const policy = String(response.headers['content-security-policy'] ?? '');
+  return new Map(
+    policy
+      .split(';')
+      .map((directive) => directive.trim().split(/\s+/))
+      .filter(([name]) => name !== '')
+      .map(([name, ...sources]) => [name, sources]),
+  );
+}
 
 /**
  * Starts a supertest request now (a `Test` is sent only once awaited), so that it is in flight

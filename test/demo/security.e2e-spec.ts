@@ -4,7 +4,7 @@
  * our origin, so no inline script and no `unsafe-eval` is allowed.
  */
 import type { Response } from 'supertest';
-import { type DemoFixture, startDemo } from './demo.fixture';
+import { type DemoFixture, cspDirectives, startDemo } from './demo.fixture';
 
 let fixture: DemoFixture;
 
@@ -15,18 +15,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fixture.close();
 });
-
-/** The policy's directives, by name. */
-function directives(response: Response): Map<string, string[]> {
-  const policy = String(response.headers['content-security-policy'] ?? '');
-  return new Map(
-    policy
-      .split(';')
-      .map((directive) => directive.trim().split(/\s+/))
-      .filter(([name]) => name !== '')
-      .map(([name, ...sources]) => [name, sources]),
-  );
-}
 
 const answers: [string, () => Promise<Response>][] = [
   [
@@ -65,7 +53,7 @@ it.each(answers)('%s: security headers, no X-Powered-By', async (_case, request)
     'cross-origin-resource-policy': 'same-origin',
     'strict-transport-security': expect.stringMatching(/^max-age=\d+/),
   });
-  const csp = directives(response);
+  const csp = cspDirectives(response);
   expect(csp.get('default-src')).toEqual(["'self'"]);
   expect(csp.get('script-src')).toEqual(["'self'"]);
   expect(csp.get('script-src-attr')).toEqual(["'none'"]);
@@ -102,7 +90,7 @@ it('/docs runs under the policy: every script is a file of our origin, served as
     ]);
   }
   // What the page itself needs beyond 'self': its inline <style> and style attributes, data: icons.
-  const csp = directives(page);
+  const csp = cspDirectives(page);
   expect(csp.get('style-src')).toEqual(["'self'", "'unsafe-inline'"]);
   expect(csp.get('img-src')).toEqual(["'self'", 'data:']);
   // The init script loads the document from our origin, which connect-src ('self') allows.

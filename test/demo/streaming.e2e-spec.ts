@@ -233,7 +233,8 @@ it('a failure after the stream began is an error event with the JSON body’s st
   expect(holding.app.get(CheckpointerModule).metrics().turns.held).toBe(0);
 });
 
-it('the thread deleted mid-stream: an error event 410, and nothing of the thread is left', async () => {
+/** A new thread of Alice's with a `hold` turn streaming on it, its graph paused at `held`. */
+async function streamHeldTurn() {
   held.reached = gate();
   held.release = gate();
   const threadId = await createThread(holding, ALICE);
@@ -243,6 +244,11 @@ it('the thread deleted mid-stream: an error event 410, and nothing of the thread
     holding.bearer(ALICE),
     { prompt: 'hold' },
   );
+  return { threadId, live };
+}
+
+it('the thread deleted mid-stream: an error event 410, and nothing of the thread is left', async () => {
+  const { threadId, live } = await streamHeldTurn();
   expect((await live.until('chunk')).map((e) => e.event)).toEqual(['run', 'chunk']);
   await held.reached.opened;
   expectStatus(await actingAs(holding, ALICE).delete(`/threads/${threadId}`), 200);
@@ -256,15 +262,7 @@ it('the thread deleted mid-stream: an error event 410, and nothing of the thread
 });
 
 it('a client that disconnects mid-answer: the turn finishes, the thread holds the whole answer and takes the next turn', async () => {
-  held.reached = gate();
-  held.release = gate();
-  const threadId = await createThread(holding, ALICE);
-  const live = await openStream(
-    holding.app.getHttpServer() as http.Server,
-    `/threads/${threadId}/runs/stream`,
-    holding.bearer(ALICE),
-    { prompt: 'hold' },
-  );
+  const { threadId, live } = await streamHeldTurn();
   const [run] = await live.until('chunk');
   await held.reached.opened;
   live.disconnect();

@@ -31,3 +31,42 @@ export async function snapshotModuleTables(
   );
   return rows[0].snapshot;
 }
+
+/** The module's tables with rows per thread: LangGraph's checkpoint tables and ours. */
+export const PER_THREAD_TABLES = [
+  'checkpoints',
+  'checkpoint_blobs',
+  'checkpoint_writes',
+  'users_threads',
+  'users_threads_runs',
+  'users_thread_turns',
+] as const;
+
+/** LangGraph's checkpoint tables alone (a saver used without our thread tables). */
+export const CHECKPOINT_TABLES = ['checkpoints', 'checkpoint_blobs', 'checkpoint_writes'] as const;
+
+/** What `threadRowCounts` finds of a thread deleted for good: no row in any per-thread table. */
+export const NO_THREAD_ROWS: Readonly<Record<(typeof PER_THREAD_TABLES)[number], number>> = {
+  checkpoints: 0,
+  checkpoint_blobs: 0,
+  checkpoint_writes: 0,
+  users_threads: 0,
+  users_threads_runs: 0,
+  users_thread_turns: 0,
+};
+
+/** Rows of `threadId` in each of `tables` (default: every per-thread table) of `schema`, in one statement. */
+export async function threadRowCounts<T extends string = (typeof PER_THREAD_TABLES)[number]>(
+  database: TestDatabase,
+  schema: string,
+  threadId: string,
+  tables: readonly T[] = PER_THREAD_TABLES as unknown as readonly T[],
+): Promise<Record<T, number>> {
+  const counts = tables.map(
+    (table) => `(SELECT count(*)::int FROM "${schema}".${table} WHERE thread_id = $1) AS ${table}`,
+  );
+  const { rows } = await database.query<Record<T, number>>(`SELECT ${counts.join(', ')}`, [
+    threadId,
+  ]);
+  return rows[0];
+}

@@ -18,36 +18,11 @@ import {
 import { useCheckpointerDatabase } from '../../support/checkpointer-fixture';
 import { threeStepGraph } from '../../support/graphs';
 import { describeOnRealPostgres } from '../../support/real-postgres';
+import { NO_THREAD_ROWS, threadRowCounts } from '../../support/table-snapshot';
 import { SCHEMA, checkpointRows, writeCheckpoints } from './threads.fixture';
 
 const ALICE = 'alice@example.com';
 const BOB = 'bob@example.com';
-
-/** Rows of `threadId` in every table of the module, ours included. */
-async function rowsOf(
-  fixture: ReturnType<typeof useCheckpointerDatabase>,
-  threadId: string,
-): Promise<Record<string, number>> {
-  const { rows } = await fixture.database.query<Record<string, number>>(
-    `SELECT (SELECT count(*)::int FROM ${SCHEMA}.checkpoints WHERE thread_id = $1) AS checkpoints,
-            (SELECT count(*)::int FROM ${SCHEMA}.checkpoint_blobs WHERE thread_id = $1) AS checkpoint_blobs,
-            (SELECT count(*)::int FROM ${SCHEMA}.checkpoint_writes WHERE thread_id = $1) AS checkpoint_writes,
-            (SELECT count(*)::int FROM ${SCHEMA}.users_threads WHERE thread_id = $1) AS users_threads,
-            (SELECT count(*)::int FROM ${SCHEMA}.users_threads_runs WHERE thread_id = $1) AS users_threads_runs,
-            (SELECT count(*)::int FROM ${SCHEMA}.users_thread_turns WHERE thread_id = $1) AS users_thread_turns`,
-    [threadId],
-  );
-  return rows[0];
-}
-
-const NOTHING = {
-  checkpoints: 0,
-  checkpoint_blobs: 0,
-  checkpoint_writes: 0,
-  users_threads: 0,
-  users_threads_runs: 0,
-  users_thread_turns: 0,
-};
 
 describe('deletion is final', () => {
   const fixture = useCheckpointerDatabase('deletion_final', { schema: SCHEMA });
@@ -80,9 +55,9 @@ describe('deletion is final', () => {
       await sleep(attempt % 8);
       await threads.deleteThread(ALICE, threadId);
       // Right after the delete returns, and again once the graph has given up or finished.
-      expect(await rowsOf(fixture, threadId)).toEqual(NOTHING);
+      expect(await threadRowCounts(fixture.database, SCHEMA, threadId)).toEqual(NO_THREAD_ROWS);
       await turn;
-      expect(await rowsOf(fixture, threadId)).toEqual(NOTHING);
+      expect(await threadRowCounts(fixture.database, SCHEMA, threadId)).toEqual(NO_THREAD_ROWS);
 
       // Nothing of the old conversation is readable, by anyone; no run can be recorded on it.
       expect(await saver.getTuple({ configurable: { thread_id: threadId } })).toBeUndefined();
@@ -93,7 +68,7 @@ describe('deletion is final', () => {
         threads.recordRun({ userEmail: BOB, threadId, prompt: 'mine now?' }),
       ).rejects.toBeInstanceOf(ThreadNotFoundError);
       await expect(threads.getThread(BOB, threadId)).rejects.toBeInstanceOf(ThreadNotFoundError);
-      expect(await rowsOf(fixture, threadId)).toEqual(NOTHING);
+      expect(await threadRowCounts(fixture.database, SCHEMA, threadId)).toEqual(NO_THREAD_ROWS);
     }
     // Both sides of the race were exercised.
     expect(outcomes.refused).toBeGreaterThan(0);
@@ -155,6 +130,6 @@ describeOnRealPostgres('deletion is final, across processes', () => {
     await expect(graph.invoke({ messages: ['after'] }, config)).rejects.toBeInstanceOf(
       ThreadDeletedError,
     );
-    expect(await rowsOf(fixture, threadId)).toEqual(NOTHING);
+    expect(await threadRowCounts(fixture.database, SCHEMA, threadId)).toEqual(NO_THREAD_ROWS);
   });
 });

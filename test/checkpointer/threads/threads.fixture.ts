@@ -13,7 +13,11 @@ import {
 } from '../../../src/checkpointer';
 import { bootCheckpointer } from '../../support/app';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
-import { snapshotModuleTables } from '../../support/table-snapshot';
+import {
+  CHECKPOINT_TABLES,
+  snapshotModuleTables,
+  threadRowCounts,
+} from '../../support/table-snapshot';
 
 /** The schema every threads spec runs in: not `public`, to prove the configured one is used. */
 export const SCHEMA = 'agents';
@@ -127,11 +131,5 @@ export async function checkpointRows(
   threadId: string,
   schema = SCHEMA,
 ): Promise<CheckpointRowCounts> {
-  const { rows } = await database.query<CheckpointRowCounts>(
-    `SELECT (SELECT count(*)::int FROM ${schema}.checkpoints WHERE thread_id = $1) AS checkpoints,
-            (SELECT count(*)::int FROM ${schema}.checkpoint_blobs WHERE thread_id = $1) AS checkpoint_blobs,
-            (SELECT count(*)::int FROM ${schema}.checkpoint_writes WHERE thread_id = $1) AS checkpoint_writes`,
-    [threadId],
-  );
-  return rows[0];
+  return threadRowCounts(database, schema, threadId, CHECKPOINT_TABLES);
 }

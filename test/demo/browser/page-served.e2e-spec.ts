@@ -6,9 +6,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import type { Response } from 'supertest';
 import { asText } from '../../support/sse';
-import { type DemoFixture, startDemo } from '../demo.fixture';
+import { type DemoFixture, cspDirectives, startDemo } from '../demo.fixture';
 
 const ROOT = join(__dirname, '..', '..', '..');
 let fixture: DemoFixture;
@@ -21,17 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fixture.close();
 });
-
-function directives(response: Response): Map<string, string[]> {
-  const policy = String(response.headers['content-security-policy'] ?? '');
-  return new Map(
-    policy
-      .split(';')
-      .map((directive) => directive.trim().split(/\s+/))
-      .filter(([name]) => name !== '')
-      .map(([name, ...sources]) => [name, sources]),
-  );
-}
 
 it('/ is the page: its scripts and styles are files of our origin, nothing inline or external', async () => {
   const page = await fixture.demo.http().get('/');
@@ -67,17 +55,17 @@ it('/ is the page: its scripts and styles are files of our origin, nothing inlin
 });
 
 it('the page is under a stricter policy than /docs: styles from our origin only, Trusted Types', async () => {
-  const page = directives(await fixture.demo.http().get('/'));
+  const page = cspDirectives(await fixture.demo.http().get('/'));
   expect(page.get('script-src')).toEqual(["'self'"]);
   expect(page.get('style-src')).toEqual(["'self'"]);
   expect(page.get('font-src')).toEqual(["'self'"]);
   expect(page.get('connect-src') ?? page.get('default-src')).toEqual(["'self'"]);
   expect(page.get('require-trusted-types-for')).toEqual(["'script'"]);
   // The API's answers carry the strict one too; only the docs get what Swagger UI needs.
-  const api = directives(await fixture.demo.http().get('/threads'));
+  const api = cspDirectives(await fixture.demo.http().get('/threads'));
   expect(api.get('style-src')).toEqual(["'self'"]);
   for (const path of ['/docs', '/docs/swagger-ui.css', '/docs-json']) {
-    const docs = directives(await fixture.demo.http().get(path));
+    const docs = cspDirectives(await fixture.demo.http().get(path));
     expect([path, docs.get('style-src'), docs.has('require-trusted-types-for')]).toEqual([
       path,
       ["'self'", "'unsafe-inline'"],
