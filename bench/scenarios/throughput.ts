@@ -57,32 +57,32 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * the ceiling for any database saver in this process.
  */
 class DeferredMemorySaver extends CountingMemorySaver {
-  override async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
-    await nextTurn();
-    const tuple = await super.getTuple(config);
-    await nextTurn();
-    return tuple;
+  override getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
+    return this.roundTrip(() => super.getTuple(config));
   }
 
-  override async put(
+  override put(
     config: RunnableConfig,
     checkpoint: Checkpoint,
     metadata: CheckpointMetadata,
   ): Promise<RunnableConfig> {
-    await nextTurn();
-    const stored = await super.put(config, checkpoint, metadata);
-    await nextTurn();
-    return stored;
+    return this.roundTrip(() => super.put(config, checkpoint, metadata));
   }
 
-  override async putWrites(
+  override putWrites(
     config: RunnableConfig,
     writes: PendingWrite[],
     taskId: string,
   ): Promise<void> {
+    return this.roundTrip(() => super.putWrites(config, writes, taskId));
+  }
+
+  /** `work` sent on the next event-loop turn, and its answer received on the one after. */
+  private async roundTrip<T>(work: () => Promise<T>): Promise<T> {
     await nextTurn();
-    await super.putWrites(config, writes, taskId);
+    const answer = await work();
     await nextTurn();
+    return answer;
   }
 }
 
